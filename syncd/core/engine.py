@@ -1,0 +1,392 @@
+"""One sync pass of one tracker: read what is new, merge it, write the single latest version.
+
+Order of work, and why:
+1. Recover: a crash between writing the canonical and committing the journal left a pending
+   generation; keep it if the canonical on disk is that generation, else drop it.
+2. The canonical itself is an input: if people edited it since syncd wrote it, those edits are merged
+   first (three-way against the generation it holds), and settle the conflicts they touch.
+3. Every new copy (oldest first) is merged three-way against its own base generation, so only what its
+   sender changed is applied; a copy with no known base is merged against the most similar generation.
+4. Only if something changed: the outcome goes into the journal as a *pending* generation, the
+   canonical is written atomically (after checking it did not change while we merged — else merge
+   again), and then the generation is committed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+from syncd.config import Config, TrackerConfig
+from syncd.core import codec
+from syncd.core.intake import Arrival, Intake, Progress, build_sources, file_time, gather
+from syncd.core.journal import Generation, Journal, NewConflict, NewCopy, Outcome, StoredConflict
+from syncd.core.lock import StateLock
+from syncd.core.render import build_doc
+from syncd.core.report import ConflictReport, CopyReport, TrackerReport
+from syncd.errors import CanonicalChanged, CanonicalError, CopyRejected
+from syncd.merge import (
+    Conflict,
+    MergeOptions,
+    MergeResult,
+    Provenance,
+    Revision,
+    State,
+    initial_state,
+    merge,
+    pick_base,
+)
+from syncd.model import SheetRead, Table, WorkbookMeta
+from syncd.sources.base import Source
+from syncd.workbook.read import read_sheet
+from syncd.workbook.write import write_canonical
+
+JOURNAL_NAME = "journal.sqlite"
+MAX_ATTEMPTS = 3
+#: how many recent generations a copy with no known base is compared against
+BASE_CANDIDATES = 10
+
+
+def journal_path(config: Config) -> Path:
+    return config.state_dir / JOURNAL_NAME
+
+
+def sync(config: Config, tracker_name: str | None = None, *, dry_run: bool = False,
+         progress: Progress | None = None) -> list[TrackerReport]:
+    """Run one pass over the chosen trackers (all by default), holding the state directory's lock."""
+    trackers = config.tracker(tracker_name)
+    with StateLock(config.state_dir, "sync").acquire(wait_seconds=30):
+        with Journal(journal_path(config)) as journal:
+            return [sync_tracker(t, journal, dry_run=dry_run, progress=progress) for t in trackers]
+
+
+def sync_tracker(tracker: TrackerConfig, journal: Journal, *, dry_run: bool = False,
+                 progress: Progress | None = None, sources: list[Source] | None = None) -> TrackerReport:
+    sources = sources if sources is not None else build_sources(tracker)
+    if not dry_run:
+        recover(tracker, journal)
+    for _ in range(MAX_ATTEMPTS):
+        try:
+            return _Pass(tracker, journal, sources, dry_run, progress).run()
+        except CanonicalChanged:
+            journal.drop_pending(tracker.name)
+    raise CanonicalError(
+        f"{tracker.canonical.name} kept changing while syncd was writing it. Close it in other programs "
+        "(or wait for your drive to finish syncing it) and run syncd again."
+    )
+
+
+def recover(tracker: TrackerConfig, journal: Journal) -> None:
+    pending = journal.pending(tracker.name)
+    if pending is None:
+        return
+    meta = _canonical_meta(tracker)
+    if meta is not None and meta.generation == pending.gen and meta.lineage == journal.lineage(tracker.name):
+        journal.commit_pending(tracker.name, _file_hash(tracker.canonical))
+    else:
+        journal.drop_pending(tracker.name)
+
+
+def _canonical_meta(tracker: TrackerConfig) -> WorkbookMeta | None:
+    if not tracker.canonical.exists():
+        return None
+    try:
+        return read_sheet(tracker.canonical, tracker.sheet).meta
+    except CopyRejected:
+        return None
+
+
+def _file_hash(path: Path) -> str | None:
+    try:
+        return hashlib.sha256(path.read_bytes()).hexdigest()
+    except OSError:
+        return None
+
+
+@dataclass(frozen=True)
+class _Snapshot:
+    size: int
+    mtime_ns: int
+    digest: str
+
+
+def _snapshot(path: Path) -> _Snapshot | None:
+    try:
+        st = path.stat()
+        return _Snapshot(st.st_size, st.st_mtime_ns, hashlib.sha256(path.read_bytes()).hexdigest())
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        raise CanonicalError(f"Cannot open the canonical {path}: {exc.strerror or exc}.") from None
+
+
+def dedupe_ids(table: Table) -> Table:
+    """A row copy-pasted in Excel carries its hidden id along; only its first occurrence keeps it."""
+    seen: set[str] = set()
+    ids: list[str | None] = []
+    changed = False
+    for rid in table.row_ids:
+        if rid is not None and rid in seen:
+            ids.append(None)
+            changed = True
+        else:
+            ids.append(rid)
+            if rid is not None:
+                seen.add(rid)
+    return replace(table, row_ids=tuple(ids)) if changed else table
+
+
+def _state_from(gen: Generation) -> State:
+    prov = {k: Provenance(label, author, modified) for k, (label, author, modified) in gen.provenance.items()}
+    return State(gen.table, prov)
+
+
+def _adopt(table: Table, seed: str) -> State:
+    """A canonical with no history becomes the first state; rows without an id get one."""
+    ids = [rid or "r" + hashlib.sha256(f"{seed}:{i}".encode()).hexdigest()[:10] for i, rid in enumerate(table.row_ids)]
+    return State(replace(table, row_ids=tuple(ids)), {})
+
+
+class _Pass:
+    """One attempt at a sync pass; thrown away and redone if the canonical changes under it."""
+
+    def __init__(self, tracker: TrackerConfig, journal: Journal, sources: list[Source], dry_run: bool,
+                 progress: Progress | None) -> None:
+        self.t = tracker
+        self.journal = journal
+        self.sources = sources
+        self.dry_run = dry_run
+        self.progress = progress
+        self.options = MergeOptions(key=tracker.key, title=tracker.title, policy=tracker.on_conflict,
+                                    match_threshold=tracker.match_threshold)
+        self.results: list[tuple[str, MergeResult]] = []
+        self.copy_reports: list[CopyReport] = []
+        self.new_copies: list[NewCopy] = []
+
+    # -- the pass ---------------------------------------------------------------------------------
+
+    def run(self) -> TrackerReport:
+        name = self.t.name
+        latest = self.journal.latest(name)
+        lineage = self.journal.lineage(name)
+        snapshot = _snapshot(self.t.canonical)
+        canon = self._read_canonical(snapshot, latest)
+        state: State | None = _state_from(latest) if latest else None
+        canon_changes: set[tuple[str, str | None]] = set()
+        if canon is not None:
+            if state is None:
+                lineage = canon.meta.lineage or lineage
+                state = _adopt(dedupe_ids(canon.table), snapshot.digest if snapshot else "canonical")
+            else:
+                state, canon_changes = self._merge_canonical(canon, snapshot, state, latest, lineage)
+        intake = gather(self.t, self.journal, self.sources, self.progress)
+        if state is None and not intake.arrivals:
+            return self._report(intake, latest.gen if latest else None, written=False, state=None)
+        state = self._merge_arrivals(intake, state, lineage)
+        stored = self.journal.conflicts(name)
+        resolved = self._resolved(stored, canon_changes, state)
+        changed = (
+            latest is None
+            or snapshot is None
+            or bool(resolved)
+            or any(r.changed for _, r in self.results)
+        )
+        lasting_refusals = [self._refusal_record(r) for r in intake.refusals if r.lasting]
+        if self.dry_run:
+            return self._report(intake, latest.gen if latest else None, written=False, state=state, resolved=resolved)
+        if not changed:
+            self.journal.record_copies(name, self.new_copies + lasting_refusals)
+            return self._report(intake, latest.gen if latest else None, written=False, state=state)
+        self.journal.record_copies(name, lasting_refusals)
+        gen = (latest.gen if latest else 0) + 1
+        lineage = lineage or uuid.uuid4().hex[:16]
+        self._write(gen, lineage, state, stored, resolved, snapshot)
+        return self._report(intake, gen, written=True, state=state, resolved=resolved)
+
+    def _read_canonical(self, snapshot: _Snapshot | None, latest: Generation | None) -> SheetRead | None:
+        if snapshot is None:
+            return None
+        if latest is not None and snapshot.digest == latest.canonical_hash:
+            return None  # untouched since syncd wrote it: nothing to merge
+        try:
+            return read_sheet(self.t.canonical, self.t.sheet)
+        except CopyRejected as exc:
+            raise CanonicalError(
+                f"The canonical workbook {self.t.canonical} cannot be read ({exc.reason}). syncd has left it as it "
+                "is. Close or repair it, or move it aside so syncd writes it again from its history; then run syncd again."
+            ) from None
+
+    def _merge_canonical(self, canon: SheetRead, snapshot: _Snapshot | None, state: State, latest: Generation,
+                         lineage: str | None) -> tuple[State, set[tuple[str, str | None]]]:
+        base = latest
+        if canon.meta.lineage == lineage and canon.meta.generation is not None:
+            base = self.journal.generation(self.t.name, canon.meta.generation) or latest
+        when = file_time(self.t.canonical.stat().st_mtime)
+        rev = Revision(dedupe_ids(canon.table), self.t.canonical.name, canon.meta.author, when,
+                       seed=snapshot.digest if snapshot else "")
+        result = merge(base.table, state, rev, self.options)
+        self.results.append((self.t.canonical.name, result))
+        touched = {(c.row_id, c.column) for c in result.changes}
+        touched |= {(c.row_id, None) for c in result.changes}
+        return result.state, touched
+
+    def _merge_arrivals(self, intake: Intake, state: State | None, lineage: str | None) -> State:
+        arrivals = intake.arrivals
+        if state is None:
+            revisions = [self._revision(a) for a in arrivals]
+            result = initial_state(revisions, self.options)
+            self.results.append(("first sync", result))
+            for a in arrivals:
+                self._took(a, None, True, None)
+            return result.state
+        for i, a in enumerate(arrivals):
+            if self.progress:
+                self.progress(f"merging {a.ref.name}", i, len(arrivals))
+            base, base_gen, inferred = self._base_for(a, state, lineage)
+            result = merge(base, state, self._revision(a), self.options)
+            self.results.append((a.ref.name, result))
+            self._took(a, base_gen, inferred, result)
+            state = result.state
+        return state
+
+    def _revision(self, a: Arrival) -> Revision:
+        return Revision(dedupe_ids(a.read.table), a.ref.name, a.author, a.modified, seed=a.digest)
+
+    def _base_for(self, a: Arrival, state: State, lineage: str | None) -> tuple[Table, int | None, bool]:
+        meta = a.read.meta
+        if lineage and meta.lineage == lineage and meta.generation is not None:
+            gen = self.journal.generation(self.t.name, meta.generation)
+            if gen is not None:
+                return gen.table, gen.gen, False
+        candidates = self.journal.recent(self.t.name, BASE_CANDIDATES)
+        if not candidates:
+            return state.table, None, True
+        idx = pick_base(self._revision(a), [g.table for g in candidates], self.options)
+        return candidates[idx].table, candidates[idx].gen, True
+
+    def _took(self, a: Arrival, base_gen: int | None, inferred: bool, result: MergeResult | None) -> None:
+        counts = {
+            "changes": len(result.changes) if result else 0,
+            "inserted": len(result.inserted) if result else 0,
+            "archived": len(result.archived) if result else 0,
+            "conflicts": len(result.conflicts) if result else 0,
+        }
+        status = "taken" if result is None or result.changed else "no changes"
+        self.copy_reports.append(CopyReport(a.ref.name, a.ref.source, status, None, a.author, base_gen, inferred,
+                                            **counts))
+        self.new_copies.append(NewCopy(a.digest, a.ref.name, a.ref.location, a.ref.size, a.ref.mtime, status, None,
+                                       a.author, base_gen, counts))
+
+    def _refusal_record(self, r: Any) -> NewCopy:
+        return NewCopy(r.digest, r.ref.name, r.ref.location, r.ref.size, r.ref.mtime, "rejected", r.reason, None,
+                       None, {})
+
+    @staticmethod
+    def _resolved(stored: list[StoredConflict], canon_changes: set[tuple[str, str | None]],
+                  state: State) -> list[tuple[int, str]]:
+        ids = set(state.table.row_ids)
+        out = []
+        for c in stored:
+            if c.resolved_gen is not None:
+                continue
+            if c.row_id not in ids:
+                out.append((c.id, "the row was deleted"))
+            elif (c.row_id, c.column) in canon_changes:
+                out.append((c.id, "edited in the canonical"))
+        return out
+
+    # -- writing ----------------------------------------------------------------------------------
+
+    def _write(self, gen: int, lineage: str, state: State, stored: list[StoredConflict],
+               resolved: list[tuple[int, str]], snapshot: _Snapshot | None) -> None:
+        name = self.t.name
+        new_conflicts = [_new_conflict(c) for _, r in self.results for c in r.conflicts]
+        archived = [a for _, r in self.results for a in r.archived]
+        changes = [c for _, r in self.results for c in r.changes]
+        provenance = {k: (p.label, p.author, p.modified) for k, p in state.provenance.items()}
+        outcome = Outcome(
+            gen=gen, lineage=lineage, table=state.table, provenance=provenance, canonical_hash=None,
+            summary={"copies": len(self.new_copies)}, copies=tuple(self.new_copies),
+            new_conflicts=tuple(new_conflicts), resolved=tuple(resolved), archived=tuple(archived),
+            changes=tuple(changes),
+        )
+        self.journal.write_pending(name, outcome)
+        resolution = dict(resolved)
+        shown = [replace(c, resolved_gen=gen, resolution=resolution[c.id]) if c.id in resolution else c for c in stored]
+        shown += [StoredConflict(-(i + 1), gen, c.row_id, c.column, c.kind, c.title, c.message, c.detail, None, None)
+                  for i, c in enumerate(new_conflicts)]
+        archive = self.journal.archive(name) + [_archive_entry(a, gen) for a in archived]
+        doc = build_doc(table=state.table, sheet=self.t.sheet or "Tasks", tracker=name, lineage=lineage,
+                        generation=gen, conflicts=shown, archive=archive, title_column=self.t.title)
+
+        def unchanged_since_read() -> None:
+            if _snapshot(self.t.canonical) != snapshot:
+                raise CanonicalChanged(f"{self.t.canonical.name} changed while syncd was merging")
+
+        try:
+            write_canonical(doc, self.t.canonical, template=self.t.canonical if snapshot else None,
+                            before_replace=unchanged_since_read)
+        except BaseException:
+            self.journal.drop_pending(name)
+            raise
+        self.journal.commit_pending(name, _file_hash(self.t.canonical))
+
+    # -- reporting --------------------------------------------------------------------------------
+
+    def _report(self, intake: Intake, gen: int | None, *, written: bool, state: State | None,
+                resolved: list[tuple[int, str]] | None = None) -> TrackerReport:
+        copies = list(self.copy_reports)
+        copies += [CopyReport(r.ref.name, r.ref.source, "rejected", r.reason) for r in intake.refusals]
+        copies += [CopyReport(ref.name, ref.source, "seen") for ref in intake.seen]
+        conflicts = tuple(
+            ConflictReport(c.title, c.column, c.kind, c.message, c.kept.value, tuple(o.value for o in c.others))
+            for _, r in self.results for c in r.conflicts
+        )
+        details = tuple(_describe(label, r, state) for label, r in self.results)
+        added: list[str] = []
+        for _, r in self.results:
+            added += [c for c in r.columns_added if c not in added]
+        return TrackerReport(
+            name=self.t.name, canonical=self.t.canonical, generation=gen, written=written, dry_run=self.dry_run,
+            copies=tuple(copies), changes=sum(len(r.changes) for _, r in self.results),
+            inserted=sum(len(r.inserted) for _, r in self.results),
+            archived=sum(len(r.archived) for _, r in self.results), columns_added=tuple(added),
+            conflicts=conflicts, resolved=len(resolved or ()), problems=intake.problems,
+            rows=len(state.table) if state else 0, details=tuple(d for d in details if d),
+        )
+
+
+def _cv(v: Any) -> dict[str, Any]:
+    return {"value": codec.encode_value(v.value), "label": v.label, "author": v.author,
+            "modified": codec.encode_value(v.modified)}
+
+
+def _new_conflict(c: Conflict) -> NewConflict:
+    detail = {"base": codec.encode_value(c.base), "kept": _cv(c.kept), "others": [_cv(o) for o in c.others]}
+    return NewConflict(c.row_id, c.column, c.kind, c.title, c.message, codec.loads(codec.dumps(detail)))
+
+
+def _archive_entry(a: Any, gen: int) -> dict[str, Any]:
+    import datetime as dt
+
+    return {"gen": gen, "row_id": a.row_id, "values": [(k, codec.encode_value(v)) for k, v in a.values],
+            "label": a.label, "author": a.author, "reason": a.reason,
+            "archived_at": dt.datetime.now(dt.timezone.utc)}
+
+
+def _describe(label: str, r: MergeResult, state: State | None) -> str:
+    parts = []
+    if r.changes:
+        parts.append(f"{len(r.changes)} cell{'s' if len(r.changes) != 1 else ''} changed")
+    if r.inserted:
+        parts.append(f"{len(r.inserted)} task{'s' if len(r.inserted) != 1 else ''} added")
+    if r.archived:
+        parts.append(f"{len(r.archived)} deleted (moved to the Archive sheet)")
+    if r.conflicts:
+        parts.append(f"{len(r.conflicts)} conflict{'s' if len(r.conflicts) != 1 else ''}")
+    if r.columns_added:
+        parts.append("new column" + ("s " if len(r.columns_added) > 1 else " ") + ", ".join(r.columns_added))
+    return f"{label}: " + ", ".join(parts) if parts else ""

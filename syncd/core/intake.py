@@ -1,0 +1,113 @@
+"""Finding the copies a tracker has not taken yet, and reading them.
+
+Every copy is fingerprinted by content; one the journal has seen is not read again (it was applied,
+or refused, once). A copy that cannot be read is refused with one line naming it and the reason, and
+the others go on.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+from syncd.config import TrackerConfig
+from syncd.core.journal import Journal
+from syncd.errors import CopyRejected, SourceError
+from syncd.model import SheetRead
+from syncd.sources.base import CopyRef, Source
+from syncd.sources.folder import FolderSource
+
+Progress = Callable[[str, int, int], None]
+
+
+def build_sources(tracker: TrackerConfig) -> list[Source]:
+    return [FolderSource(cfg, exclude=[tracker.canonical]) for cfg in tracker.sources]
+
+
+def as_utc(value: dt.datetime | None) -> dt.datetime | None:
+    """Every time syncd compares is aware and in UTC; docProps times are UTC when they carry no zone."""
+    if value is None:
+        return None
+    if value.tzinfo is None:
+        return value.replace(tzinfo=dt.timezone.utc)
+    return value.astimezone(dt.timezone.utc)
+
+
+def file_time(mtime: float) -> dt.datetime:
+    return dt.datetime.fromtimestamp(mtime, dt.timezone.utc)
+
+
+@dataclass(frozen=True)
+class Arrival:
+    """A new copy, read: its table and everything needed to merge and record it."""
+
+    ref: CopyRef
+    digest: str
+    read: SheetRead
+    modified: dt.datetime  # the copy's own last-modified time: the `newest` policy compares these
+
+    @property
+    def author(self) -> str | None:
+        return self.read.meta.author
+
+
+@dataclass(frozen=True)
+class Refusal:
+    ref: CopyRef
+    digest: str | None
+    reason: str
+    #: a refusal from the file's content is remembered (the same bytes will fail the same way); one from
+    #: a passing condition (the file is open elsewhere) is retried next sync
+    lasting: bool
+
+
+@dataclass(frozen=True)
+class Intake:
+    arrivals: tuple[Arrival, ...]
+    refusals: tuple[Refusal, ...]
+    seen: tuple[CopyRef, ...]
+    problems: tuple[str, ...]
+
+
+def gather(
+    tracker: TrackerConfig, journal: Journal, sources: list[Source], progress: Progress | None = None
+) -> Intake:
+    refs: list[tuple[Source, CopyRef]] = []
+    problems: list[str] = []
+    for source in sources:
+        try:
+            refs.extend((source, ref) for ref in source.list())
+        except SourceError as exc:
+            problems.append(str(exc))
+    arrivals, refusals, seen = [], [], []
+    digests_this_pass: set[str] = set()
+    for i, (source, ref) in enumerate(refs):
+        if progress:
+            progress(ref.name, i, len(refs))
+        try:
+            digest = source.fingerprint(ref)
+        except CopyRejected as exc:
+            refusals.append(Refusal(ref, None, f"{exc.reason} — {exc.advice}" if exc.advice else exc.reason, False))
+            continue
+        if digest in digests_this_pass or journal.seen(tracker.name, digest) is not None:
+            seen.append(ref)
+            continue
+        digests_this_pass.add(digest)
+        try:
+            sheet_read = source.read(ref, tracker.sheet)
+        except CopyRejected as exc:
+            refusals.append(Refusal(ref, digest, f"{exc.reason} — {exc.advice}" if exc.advice else exc.reason, True))
+            continue
+        modified = as_utc(sheet_read.meta.modified) or file_time(ref.mtime)
+        arrivals.append(Arrival(ref, digest, sheet_read, modified))
+    if progress and refs:
+        progress("", len(refs), len(refs))
+    # oldest first: later copies then win "newest" clashes naturally, and a stale copy is applied first
+    arrivals.sort(key=lambda a: (a.modified, a.ref.name))
+    return Intake(tuple(arrivals), tuple(refusals), tuple(seen), tuple(problems))
+
+
+def canonical_display(path: Path) -> str:
+    return path.name

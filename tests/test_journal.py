@@ -1,0 +1,65 @@
+"""The journal remembers generations, copies, conflicts and archived rows, and only commits what made it to disk."""
+
+import datetime as dt
+
+from syncd.core import codec
+from syncd.core.journal import Journal, NewConflict, NewCopy, Outcome
+from syncd.model import Table
+
+T = Table.from_lists(["Task", "Due", "Done"], [["Plan", dt.date(2026, 5, 1), False], ["Ship", dt.datetime(2026, 5, 2, 9, 30), True]],
+                     row_ids=["r1", "r2"])
+
+
+def _outcome(gen, copies=(), conflicts=()):
+    return Outcome(gen=gen, lineage="L1", table=T, provenance={("r1", "Task"): ("a.xlsx", "Ann", dt.datetime(2026, 1, 1, tzinfo=dt.timezone.utc))},
+                   canonical_hash=None, summary={}, copies=tuple(copies), new_conflicts=tuple(conflicts))
+
+
+def test_table_codec_keeps_types():
+    back = codec.decode_table(codec.encode_table(T))
+    assert back == T
+    assert type(back.rows[0][1]) is dt.date and type(back.rows[1][1]) is dt.datetime
+
+
+def test_pending_generation_is_invisible_until_committed(tmp_path):
+    with Journal(tmp_path / "j.sqlite") as j:
+        copy = NewCopy("h1", "a.xlsx", "/in/a.xlsx", 10, 1.0, "taken", None, "Ann", None, {})
+        j.write_pending("t", _outcome(1, [copy]))
+        assert j.latest("t") is None and j.seen("t", "h1") is None
+        j.commit_pending("t", "hash")
+        latest = j.latest("t")
+        assert latest.gen == 1 and latest.table == T and latest.canonical_hash == "hash"
+        assert latest.provenance[("r1", "Task")][1] == "Ann"
+        assert j.seen("t", "h1").name == "a.xlsx"
+        assert j.lineage("t") == "L1"
+
+
+def test_dropped_pending_leaves_no_trace(tmp_path):
+    with Journal(tmp_path / "j.sqlite") as j:
+        j.write_pending("t", _outcome(1, [NewCopy("h1", "a.xlsx", "/a", 1, 1.0, "taken", None, None, None, {})],
+                                      [NewConflict("r1", "Task", "edit", "Plan", "clash", {"kept": {"value": 1}})]))
+        j.drop_pending("t")
+        assert j.pending("t") is None and j.seen("t", "h1") is None and j.conflicts("t") == []
+
+
+def test_journal_survives_reopen_and_migrations_run_once(tmp_path):
+    path = tmp_path / "j.sqlite"
+    with Journal(path) as j:
+        j.write_pending("t", _outcome(1))
+        j.commit_pending("t", None)
+    with Journal(path) as j:
+        assert j.latest("t").gen == 1
+        assert [r[0] for r in j.db.execute("SELECT name FROM migration")] == ["001_initial"]
+
+
+def test_conflicts_resolve_in_a_later_generation(tmp_path):
+    with Journal(tmp_path / "j.sqlite") as j:
+        j.write_pending("t", _outcome(1, conflicts=[NewConflict("r1", "Done", "edit", "Plan", "clash", {"base": None})]))
+        j.commit_pending("t", None)
+        (c,) = j.conflicts("t", open_only=True)
+        j.write_pending("t", Outcome(gen=2, lineage=None, table=T, provenance={}, canonical_hash=None, summary={},
+                                     resolved=((c.id, "edited in the canonical"),)))
+        assert len(j.conflicts("t", open_only=True)) == 1  # still pending
+        j.commit_pending("t", None)
+        assert j.conflicts("t", open_only=True) == []
+        assert j.conflicts("t")[0].resolution == "edited in the canonical"
