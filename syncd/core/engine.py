@@ -327,6 +327,11 @@ class _Pass:
                 raise CanonicalChanged(f"{self.t.canonical.name} changed while syncd was merging")
 
         try:
+            self.t.canonical.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise CanonicalError(f"Cannot create the folder for the canonical {self.t.canonical}: "
+                                 f"{exc.strerror or exc}. Fix `canonical` in the configuration.") from None
+        try:
             write_canonical(doc, self.t.canonical, template=self.t.canonical if snapshot else None,
                             before_replace=unchanged_since_read)
         except BaseException:

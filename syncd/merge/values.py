@@ -87,9 +87,11 @@ def value_text(value: Value) -> str:
 
 def normalise_text(text: str) -> str:
     """Casefold, strip accents, turn punctuation into spaces and collapse runs of spaces."""
-    folded = unicodedata.normalize("NFKD", text.casefold())
-    no_marks = "".join(ch for ch in folded if not unicodedata.combining(ch))
-    return " ".join(_NON_WORD.sub(" ", no_marks).split())
+    folded = text.casefold()
+    if not folded.isascii():
+        folded = unicodedata.normalize("NFKD", folded)
+        folded = "".join(ch for ch in folded if not unicodedata.combining(ch))
+    return " ".join(_NON_WORD.sub(" ", folded).split())
 
 
 def normalise_name(name: str) -> str:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Sequence
+from operator import itemgetter
 
 from syncd.model import ROW_ID_COLUMN, Table, Value
 
@@ -48,7 +49,7 @@ def detect_header(rows: Sequence[Sequence[Value]], scan: int = HEADER_SCAN_ROWS)
     tracker Q3") above the real header is skipped. When no row looks like that (a table of numbers
     only), the first row at least half as wide as the rows below wins, else the first non-empty row.
     """
-    nonempty = [i for i, row in enumerate(rows) if any(v is not None for v in row)]
+    nonempty = [i for i, row in enumerate(rows) if row.count(None) != len(row)]
     if not nonempty:
         return None
     window = nonempty[:scan]
@@ -127,9 +128,11 @@ def build_table(
     named ``syncd id`` becomes ``Table.row_ids`` and is not one of the columns.
     """
     header_row = list(rows[header_index])
-    data = [(i, row) for i, row in enumerate(rows) if i > header_index and any(v is not None for v in row)]
+    # list.count runs in C: these scans touch every cell of big sheets, so no Python per cell.
+    data = [(i, row) for i, row in enumerate(rows) if i > header_index and row.count(None) != len(row)]
     width = max([len(header_row)] + [len(row) for _, row in data])
     header_row += [None] * (width - len(header_row))
+    data = [(i, row if len(row) == width else list(row) + [None] * (width - len(row))) for i, row in data]
     for (r0, c0), (r1, c1) in merges:
         if r0 <= header_index <= r1 and c1 > c0 and 0 <= r0 < len(rows) and 0 <= c0 < len(rows[r0]):
             anchor = rows[r0][c0]
@@ -137,11 +140,8 @@ def build_table(
                 if header_row[c] is None:
                     header_row[c] = anchor
 
-    used = [
-        j
-        for j in range(width)
-        if header_row[j] is not None or any(j < len(row) and row[j] is not None for _, row in data)
-    ]
+    columns_data = list(zip(*(row for _, row in data))) if data else [()] * width
+    used = [j for j in range(width) if header_row[j] is not None or columns_data[j].count(None) != len(data)]
     names = []
     for j in used:
         name = header_name(header_row[j])
@@ -153,14 +153,18 @@ def build_table(
     keep_cols = [used[k] for k in keep]
     id_col = used[id_pos] if id_pos is not None else None
 
-    out_rows = []
-    row_ids = []
-    row_numbers = []
-    for i, row in data:
-        n = len(row)
-        out_rows.append(tuple(row[j] if j < n else None for j in keep_cols))
-        row_ids.append(_id_text(row[id_col]) if id_col is not None and id_col < n else None)
-        row_numbers.append(row_offset + i + 1)
+    if keep_cols == list(range(width)):
+        out_rows = [tuple(row) for _, row in data]
+    elif len(keep_cols) == 1:
+        only = keep_cols[0]
+        out_rows = [(row[only],) for _, row in data]
+    elif not keep_cols:
+        out_rows = [() for _ in data]
+    else:
+        pick = itemgetter(*keep_cols)
+        out_rows = [pick(row) for _, row in data]
+    row_ids = [_id_text(row[id_col]) for _, row in data] if id_col is not None else [None] * len(data)
+    row_numbers = [row_offset + i + 1 for i, _ in data]
     return Table(
         columns=tuple(columns),
         rows=tuple(out_rows),

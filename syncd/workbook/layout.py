@@ -1,8 +1,9 @@
 """How syncd's workbooks look, and the small rules every written cell obeys.
 
-Constants (fonts, fills, formats, sizes, texts people read) plus small pure helpers: making text
-safe for a cell, sizing columns and comments, checking sheet names, and moving range references
-when columns of a kept template move.
+Constants (fonts, fills, formats, sizes, texts people read) plus small helpers: making text safe for
+a cell, sizing columns and comments, checking sheet names, and — when the previous canonical is
+rewritten in place — moving its column formats, validations, conditional formats and filter along
+with the columns they belong to.
 """
 
 from __future__ import annotations
@@ -10,11 +11,16 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Callable, Iterable, Sequence
+from copy import copy
 
+from openpyxl.cell.cell import MergedCell
+from openpyxl.formatting.formatting import ConditionalFormatting, ConditionalFormattingList
 from openpyxl.formula.tokenizer import Token, Tokenizer
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
-from openpyxl.utils import column_index_from_string, get_column_letter
+from openpyxl.utils import column_index_from_string, get_column_letter, range_boundaries
 from openpyxl.worksheet.cell_range import CellRange, MultiCellRange
+from openpyxl.worksheet.dimensions import ColumnDimension
+from openpyxl.worksheet.worksheet import Worksheet
 
 # --- header and data cells -------------------------------------------------------------------
 HEADER_FONT = Font(bold=True)
@@ -193,7 +199,8 @@ def _remap_ref(ref: str, colmap: ColumnMap) -> str | None:
     moved = []
     for i, part in enumerate(parts):
         towards = 0 if len(parts) == 1 else (1 if i == 0 else -1)
-        m = _CELL_RE.fullmatch(part) or _COL_RE.fullmatch(part)
+        # A lone "ABC" is a defined name; letters alone only mean a column as one end of "A:C".
+        m = _CELL_RE.fullmatch(part) or (_COL_RE.fullmatch(part) if len(parts) == 2 else None)
         if m is None:
             if part.lstrip("$").isdigit():  # a whole-row reference does not move
                 moved.append(part)
@@ -234,3 +241,149 @@ def remap_formula(formula: str | None, colmap: ColumnMap, sheet: str) -> str | N
         return formula
     rendered = tokens.render()
     return rendered if formula.startswith("=") else rendered[1:]
+
+
+# --- keeping a template's look while its data area is rewritten ---------------------------------
+
+
+def clear_area(ws: Worksheet, last_col: int) -> None:
+    """Empty columns 1..``last_col`` of every row (values, styles, comments, merges) and forget
+    the per-row heights and hidden flags below the header, which belong to rows, not positions."""
+    for key in [k for k in ws._cells if k[1] <= last_col]:
+        del ws._cells[key]
+    for merged in list(ws.merged_cells.ranges):
+        if merged.min_col <= last_col:
+            ws.merged_cells.remove(merged)
+            for key in merged.cells:
+                if isinstance(ws._cells.get(key), MergedCell):
+                    del ws._cells[key]
+    for r in [r for r in ws.row_dimensions if r >= 2]:
+        del ws.row_dimensions[r]
+
+
+def rebuild_columns(ws: Worksheet, colmap: ColumnMap, old_extent: int, fresh: dict[int, float], hidden: int) -> None:
+    """Move column widths/visibility/styles to where their columns went.
+
+    ``fresh`` gives the width of every column that has no old column to inherit from; column
+    ``hidden`` (the id column) is hidden.
+    """
+    limit = max([old_extent, hidden, *fresh])
+    per_col: dict[int, ColumnDimension] = {}
+    tails: list[tuple[int, int, ColumnDimension]] = []
+    for dim in list(ws.column_dimensions.values()):
+        lo = dim.min or column_index_from_string(dim.index)
+        hi = max(dim.max or lo, lo)
+        for c in range(lo, min(hi, limit) + 1):
+            per_col[c] = dim
+        if hi > limit:
+            tails.append((max(lo, limit + 1), hi, dim))
+    moved = {}
+    for c, dim in per_col.items():
+        d = colmap(c)
+        if d is not None and d not in fresh:
+            moved[d] = dim
+    ws.column_dimensions.clear()
+    for d, dim in sorted(moved.items()):
+        _copy_dim(ws, dim, d, d)
+    for lo, hi, dim in tails:
+        _copy_dim(ws, dim, lo, hi)
+    for d, width in fresh.items():
+        ws.column_dimensions[get_column_letter(d)].width = width
+    ws.column_dimensions[get_column_letter(hidden)].hidden = True
+
+
+def _copy_dim(ws: Worksheet, dim: ColumnDimension, lo: int, hi: int) -> None:
+    new = ColumnDimension(ws, index=get_column_letter(lo), width=dim.width, bestFit=dim.bestFit, hidden=dim.hidden,
+                          outlineLevel=dim.outlineLevel, collapsed=dim.collapsed, min=lo, max=hi)
+    new._style = copy(dim._style)
+    ws.column_dimensions[new.index] = new
+
+
+def _grow(sqref: MultiCellRange, old_last: int, new_last: int) -> MultiCellRange:
+    # A rule that covered the data down to its last row keeps covering it when there are more rows.
+    if old_last < 2 or new_last <= old_last:
+        return sqref
+    out = []
+    for rng in sqref.ranges:
+        if rng.min_row <= 2 and old_last <= rng.max_row < new_last:
+            rng = CellRange(min_col=rng.min_col, min_row=rng.min_row, max_col=rng.max_col, max_row=new_last)
+        out.append(rng.coord)
+    return MultiCellRange(" ".join(out))
+
+
+def move_rules(ws: Worksheet, colmap: ColumnMap, old_last: int, new_last: int) -> None:
+    """Move data validations and conditional formats with their columns (formulas too); rules on
+    removed columns go; rules that covered all data rows are stretched over the new data."""
+    kept = []
+    for dv in ws.data_validations.dataValidation:
+        sqref = _grow(remap_ranges(dv.sqref, colmap), old_last, new_last)
+        if sqref.ranges:
+            dv.sqref = sqref
+            dv.formula1 = remap_formula(dv.formula1, colmap, ws.title)
+            dv.formula2 = remap_formula(dv.formula2, colmap, ws.title)
+            kept.append(dv)
+    ws.data_validations.dataValidation = kept
+    old = ws.conditional_formatting
+    new = ConditionalFormattingList()
+    for cf in old:
+        sqref = _grow(remap_ranges(cf.sqref, colmap), old_last, new_last)
+        if not sqref.ranges:
+            continue
+        target = ConditionalFormatting(sqref=sqref, pivot=cf.pivot)
+        for rule in cf.rules:
+            rule.formula = [remap_formula(f, colmap, ws.title) for f in rule.formula]
+            new.add(target, rule)
+    new.max_priority = max(new.max_priority, old.max_priority)
+    ws.conditional_formatting = new
+
+
+def drop_column_validations(ws: Worksheet, col: int) -> None:
+    """Take column ``col`` out of every data validation of ``ws`` (a cell may only have one)."""
+    keep = []
+    for dv in ws.data_validations.dataValidation:
+        dv.sqref = remap_ranges(dv.sqref, lambda c: None if c == col else c)
+        if dv.sqref.ranges:
+            keep.append(dv)
+    ws.data_validations.dataValidation = keep
+
+
+def set_filter(ws: Worksheet, ref: str, colmap: ColumnMap, names: Sequence[str]) -> None:
+    """Put the filter buttons over ``ref`` (the whole table, id column included).
+
+    An Excel table ("Format as Table") that started at A1 is stretched over the new data with the
+    new header names (Excel refuses a file whose table names differ from its header cells); other
+    tables overlapping the data are dropped. Otherwise the sheet's filter keeps its criteria on the
+    columns that are still there; a sort order is dropped, it described the old rows.
+    """
+    width = range_boundaries(ref)[2]
+    main = None
+    for name in list(ws.tables.keys()):
+        table = ws.tables[name]
+        min_col, min_row, _, _ = range_boundaries(table.ref)
+        if (min_col, min_row) == (1, 1) and main is None:
+            main = table
+        elif min_col <= width:
+            del ws.tables[name]
+    if main is not None:
+        main.ref = ref
+        main.autoFilter = None
+        main.sortState = None
+        main.tableColumns = []
+        main.totalsRowCount = None
+        main.totalsRowShown = None
+        main._initialise_columns()
+        for column, name in zip(main.tableColumns, names):
+            column.name = name
+        ws.auto_filter.ref = None
+        return
+    flt = ws.auto_filter
+    first = range_boundaries(flt.ref)[0] if flt.ref else 1
+    kept = []
+    for column in flt.filterColumn:
+        new = colmap(first + column.colId)
+        if new is not None and new <= width:
+            column.colId = new - 1
+            kept.append(column)
+    flt.filterColumn = kept
+    flt.sortState = None
+    flt.ref = ref

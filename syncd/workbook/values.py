@@ -55,6 +55,24 @@ def _duration(value: dt.timedelta) -> Value:
     return duration_text(value)
 
 
+_PLAIN = frozenset({int, bool, type(None), dt.date, dt.datetime, dt.time})
+
+
+class _Long(Exception):
+    pass
+
+
+def _too_long(value: str) -> str:
+    raise _Long()
+
+
+def _other(value: object) -> Value:
+    if isinstance(value, dt.timedelta):
+        return _duration(value)
+    # Anything unexpected (a reader's own error or rich-text type) is shown as its text, not dropped.
+    return str(value)
+
+
 def convert_rows(rows: list[list[object]], max_chars: int) -> list[list[Value]]:
     """Typed reader output → ``Value`` rows, in one pass.
 
@@ -63,28 +81,27 @@ def convert_rows(rows: list[list[object]], max_chars: int) -> list[list[Value]]:
     is kept exactly. Raises ``CellTooLong`` for text longer than ``max_chars``.
     """
     out: list[list[Value]] = []
-    timedelta = dt.timedelta
+    append = out.append
+    lo, hi = -_EXACT_INT, _EXACT_INT
+    plain = _PLAIN
+    # One comprehension per row, no call per cell: this runs for every cell of every sheet read.
     for i, row in enumerate(rows):
-        new: list[Value] = []
-        append = new.append
-        for v in row:
-            t = type(v)
-            if t is str:
-                if not v or v.isspace():
-                    v = None
-                elif len(v) > max_chars:
-                    raise CellTooLong(i, len(new), len(v))
-            elif t is float:
-                if v.is_integer() and -_EXACT_INT < v < _EXACT_INT:
-                    v = int(v)
-            elif t is timedelta:
-                v = _duration(v)
-            elif v is not None and t not in (int, bool, dt.date, dt.datetime, dt.time):
-                # Anything unexpected (a reader's own error or rich-text type) is shown as its text
-                # rather than dropped.
-                v = str(v)
-            append(v)
-        out.append(new)
+        try:
+            append(
+                [
+                    ((None if v.isspace() else v if len(v) <= max_chars else _too_long(v)) if v else None)
+                    if (t := type(v)) is str
+                    else (int(v) if v.is_integer() and lo < v < hi else v)
+                    if t is float
+                    else v
+                    if t in plain
+                    else _other(v)
+                    for v in row
+                ]
+            )
+        except _Long:
+            col = next(j for j, v in enumerate(row) if isinstance(v, str) and len(v) > max_chars)
+            raise CellTooLong(i, col, len(row[col])) from None
     return out
 
 

@@ -1,0 +1,63 @@
+"""What one copy changed relative to the generation it was made from (its base)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from syncd.merge.align import Alignment, align_tables
+from syncd.merge.plan import MergeOptions
+from syncd.merge.values import same
+from syncd.model import Table, Value
+
+
+@dataclass(frozen=True)
+class Edit:
+    """The copy holds ``new`` where the base holds something else (row and column of the base)."""
+
+    base_row: int
+    base_col: int
+    new: Value
+
+
+@dataclass(frozen=True)
+class RevisionDiff:
+    """A copy's changes to its base, as indices into the two tables.
+
+    ``base_of_row`` maps each copy row that is a base row to that base row; ``base_of_col`` does
+    the same for columns. Copy rows and columns missing from those maps were added; base rows and
+    columns missing from their images were deleted.
+    """
+
+    alignment: Alignment
+    edits: tuple[Edit, ...]
+    base_of_row: dict[int, int]
+    base_of_col: dict[int, int]
+    added_rows: tuple[int, ...]
+    deleted_rows: tuple[int, ...]
+    added_columns: tuple[int, ...]
+    removed_columns: tuple[int, ...]
+
+
+def compute_diff(base: Table, copy: Table, options: MergeOptions) -> RevisionDiff:
+    """Align ``copy`` to ``base`` (columns, then rows) and list what differs."""
+    alignment = align_tables(base, copy, options)
+    base_of_col = {j: i for i, j in alignment.columns}
+    base_of_row = {j: i for i, j in alignment.rows}
+    edits = []
+    for bi, cj in alignment.rows:
+        base_row, copy_row = base.rows[bi], copy.rows[cj]
+        for bc, cc in alignment.columns:
+            if not same(base_row[bc], copy_row[cc]):
+                edits.append(Edit(bi, bc, copy_row[cc]))
+    matched_base_rows = {i for i, _ in alignment.rows}
+    matched_base_cols = {i for i, _ in alignment.columns}
+    return RevisionDiff(
+        alignment=alignment,
+        edits=tuple(edits),
+        base_of_row=base_of_row,
+        base_of_col=base_of_col,
+        added_rows=tuple(j for j in range(len(copy)) if j not in base_of_row),
+        deleted_rows=tuple(i for i in range(len(base)) if i not in matched_base_rows),
+        added_columns=tuple(j for j in range(copy.width) if j not in base_of_col),
+        removed_columns=tuple(i for i in range(base.width) if i not in matched_base_cols),
+    )

@@ -1,0 +1,345 @@
+"""Read what the previous canonical holds besides its values, so that a rewrite can keep it.
+
+openpyxl needs about a minute to load a 100,000-row data sheet cell by cell, yet of those rows the
+writer only needs each cell's format, the row ids and the row heights. So the data sheet's
+``<sheetData>`` (all but the header row) is cut out before openpyxl loads the workbook — openpyxl
+then still holds everything else: styles, widths, validations, conditional formats, comments,
+links, other sheets — and the rows are scanned here with a few regular expressions. A file whose
+XML does not look the way Excel, LibreOffice, Google Sheets and openpyxl write it is loaded whole
+by openpyxl instead: slower, same result.
+"""
+
+from __future__ import annotations
+
+import html
+import io
+import logging
+import os
+import posixpath
+import re
+import zipfile
+from collections import Counter, defaultdict
+from collections.abc import Callable
+from copy import copy
+from dataclasses import dataclass, field
+
+import defusedxml.ElementTree as SafeET
+from openpyxl import Workbook, load_workbook
+from openpyxl.comments import Comment
+from openpyxl.styles.cell_style import StyleArray
+from openpyxl.utils import column_index_from_string, get_column_letter
+from openpyxl.worksheet.worksheet import Worksheet
+
+from syncd.model import ROW_ID_COLUMN
+from syncd.workbook import layout
+from syncd.workbook.guard import check_file
+
+log = logging.getLogger(__name__)
+
+#: A column's usual format is the commonest among its first rows (a constant cost per column).
+USUAL_STYLE_ROWS = 2000
+_NO_STYLE = StyleArray()
+
+
+@dataclass
+class OldSheet:
+    """What the template's data sheet held, apart from its values."""
+
+    header: dict[int, str] = field(default_factory=dict)  # column -> header text (row 1)
+    extent: int = 0  # last column holding a value
+    last_row: int = 0  # last row holding a value
+    id_col: int | None = None
+    header_styles: dict[int, StyleArray] = field(default_factory=dict)
+    header_comments: dict[int, Comment] = field(default_factory=dict)
+    base: dict[int, StyleArray] = field(default_factory=dict)  # column -> its usual data format
+    rows: dict[str, int] = field(default_factory=dict)  # row id -> its row
+    #: formats of cells (rows with an id) that differ from their column's usual one
+    styles: dict[tuple[int, int], StyleArray] = field(default_factory=dict)
+    comments: dict[tuple[int, int], tuple[str, str]] = field(default_factory=dict)  # people's (author, text)
+    links: dict[tuple[int, int], object] = field(default_factory=dict)  # hyperlinks
+    row_dims: dict[int, tuple] = field(default_factory=dict)  # row -> (height, hidden, outline, collapsed)
+    #: formatted empty cells right of the table, by row: [(column, format)]
+    beyond: dict[int, list[tuple[int, StyleArray]]] = field(default_factory=dict)
+
+
+def open_template(path: str | os.PathLike, sheet: str) -> tuple[Workbook, OldSheet] | None:
+    """Load the previous canonical for rewriting, with what its sheet ``sheet`` held.
+
+    The returned workbook's data sheet holds only its header row and the cells that carry comments
+    or links; everything else of that sheet is in the ``OldSheet``. ``None`` when there is no file
+    or it cannot be used (damaged, hostile, not an .xlsx): then the canonical is written fresh.
+    Macros and external links are never loaded.
+    """
+    if not os.path.exists(path):
+        return None  # the first write: nothing to keep yet
+    try:
+        # The canonical may have been edited by anyone: judge it like any incoming copy first.
+        if check_file(path) != "xlsx":
+            raise ValueError("not an .xlsx workbook")
+        with open(path, "rb") as fh:
+            raw = fh.read()
+        found = _fast_load(raw, sheet)
+        if found is None:
+            wb = load_workbook(io.BytesIO(raw), keep_vba=False, keep_links=False, rich_text=True)
+            ws = _sheet_named(wb, sheet)
+            old = read_cells(ws, _note_fills(wb)) if ws is not None else OldSheet()
+        else:
+            wb, old = found
+    except Exception as exc:  # any damage at all: the data matters more than the look
+        log.warning("could not reuse the formatting of %s (%s); writing it fresh", os.fspath(path), exc)
+        return None
+    wb.template = False  # always saved as a plain .xlsx workbook, never a template or macro file
+    wb.vba_archive = None
+    return wb, old
+
+
+def read_cells(ws: Worksheet, note_fills: frozenset[int]) -> OldSheet:
+    """Build the ``OldSheet`` of a sheet openpyxl loaded completely."""
+    old = OldSheet()
+    valued = [(r, c) for (r, c), cell in ws._cells.items() if cell._value is not None and cell._value != ""]
+    old.extent = max((c for _, c in valued), default=0)
+    old.last_row = max((r for r, _ in valued), default=0)
+    _read_header(ws, old, note_fills)
+    ids = {}
+    for (r, c), cell in ws._cells.items():
+        if c == old.id_col and r > 1 and cell._value is not None and str(cell._value).strip():
+            ids[r] = str(cell._value).strip()
+    _set_ids(old, ids)
+    data = sorted((r, c, cell._style) for (r, c), cell in ws._cells.items() if r > 1)
+    _read_styles(old, [d for d in data if d[0] <= USUAL_STYLE_ROWS + 1], data, note_fills)
+    for r in ids:
+        dim = ws.row_dimensions.get(r)
+        if dim is not None:
+            old.row_dims[r] = (dim.ht, dim.hidden, dim.outlineLevel, dim.collapsed)
+    _read_notes(ws, old, ids)
+    return old
+
+
+def _note_fills(wb: Workbook) -> frozenset[int]:
+    return frozenset(i for i, f in enumerate(wb._fills) if layout.is_note_fill(f))
+
+
+def _sheet_named(wb: Workbook, title: str) -> Worksheet | None:
+    return next((s for s in wb.worksheets if s.title.casefold() == title.casefold()), None)
+
+
+def _read_header(ws: Worksheet, old: OldSheet, note_fills: frozenset[int]) -> None:
+    for (r, c), cell in ws._cells.items():
+        if r != 1:
+            continue
+        if cell._value is not None and cell._value != "":
+            old.header[c] = str(cell._value)
+            old.extent = max(old.extent, c)
+        old.header_styles[c] = plain_style(cell._style, note_fills)
+        if cell.comment is not None:
+            old.header_comments[c] = copy(cell.comment)
+    old.id_col = next((c for c, h in old.header.items() if layout.normalize_header(h) == ROW_ID_COLUMN), None)
+
+
+def _set_ids(old: OldSheet, ids: dict[int, str]) -> None:
+    for r in sorted(ids):
+        old.rows.setdefault(ids[r], r)  # a row pasted twice: the first keeps the formats
+
+
+def _read_styles(old: OldSheet, head: list, cells: list, note_fills: frozenset[int]) -> None:
+    """Set the columns' usual formats from ``head`` and keep the formats of ``cells`` that differ;
+    both are (row, column, raw format) of data cells, ``head`` those of the first rows."""
+    usual: dict[int, Counter] = defaultdict(Counter)
+    for _, c, style in head:
+        usual[c][tuple(plain_style(style, note_fills))] += 1
+    old.base = {c: StyleArray(list(counts.most_common(1)[0][0])) for c, counts in usual.items()}
+    with_id = set(old.rows.values())
+    for r, c, style in cells:
+        plain = plain_style(style, note_fills)
+        if c > old.extent:
+            if any(plain):
+                old.beyond.setdefault(r, []).append((c, plain))
+            continue
+        base = old.base.get(c, _NO_STYLE)
+        if plain == base or r not in with_id:
+            continue
+        if style.fillId in note_fills and plain.fillId == 0 and base.fillId:
+            plain = copy(plain)  # under a removed highlight shows the column's usual fill
+            plain.fillId = base.fillId
+        old.styles[(r, c)] = plain
+
+
+def _read_notes(ws: Worksheet, old: OldSheet, ids: dict[int, str]) -> None:
+    for (r, c), cell in ws._cells.items():
+        if r < 2 or r not in ids:
+            continue
+        if cell.comment is not None:
+            human = human_comment(cell.comment)
+            if human:
+                old.comments[(r, c)] = human
+        if cell.hyperlink is not None:
+            old.links[(r, c)] = copy(cell.hyperlink)
+
+
+def plain_style(style: StyleArray, note_fills: frozenset[int]) -> StyleArray:
+    """``style`` without syncd's note highlight and without the "text" mark (both set per write)."""
+    if style.fillId in note_fills or style.quotePrefix:
+        style = copy(style)
+        style.quotePrefix = 0
+        if style.fillId in note_fills:
+            style.fillId = 0
+    return style
+
+
+def human_comment(comment: Comment) -> tuple[str, str] | None:
+    """The (author, text) of the part of a comment a person wrote; syncd's own notes are rewritten
+    on every write, so a comment by syncd only counts for the person's text kept inside it."""
+    if (comment.author or "") != layout.COMMENT_AUTHOR:
+        return comment.author or "someone", comment.text or ""
+    m = layout.HUMAN_COMMENT_RE.search(comment.text or "")
+    return (m.group("author"), m.group("text")) if m else None
+
+
+# --- the fast path ---------------------------------------------------------------------------
+
+_NS_TAG = re.compile(rb"<[A-Za-z_][\w.-]*:(?:c|row)[\s/>]")
+_CELL = re.compile(rb'<c r="([A-Z]{1,3})([0-9]{1,7})"(?: s="([0-9]{1,6})")?+([^>]*?)(/?)>')
+_LATE_STYLE = re.compile(rb'<c r="[A-Z]{1,3}[0-9]{1,7}"(?: s="[0-9]{1,6}")?+[^>]*?\ss=')
+_ROW = re.compile(rb'<row r="([0-9]{1,7})"([^>]*)>')
+_ATTR = re.compile(rb'([\w:.-]+)="([^"]*)"')
+_TEXT = re.compile(rb"<t(?:\s[^>]*)?>(.*?)</t>", re.S)
+_SI = re.compile(rb"<si>(.*?)</si>", re.S)
+
+
+class _Unusual(Exception):
+    """The sheet XML is not in the shape the scan knows; openpyxl loads it the slow way."""
+
+
+def _fast_load(raw: bytes, sheet: str) -> tuple[Workbook, OldSheet] | None:
+    try:
+        with zipfile.ZipFile(io.BytesIO(raw)) as zin:
+            part = _sheet_part(zin, sheet)
+            if part is None:
+                return None
+            xml = zin.read(part)
+            start = xml.index(b"<sheetData")
+            close = xml.find(b"</sheetData>", start)
+            if close < 0:
+                return None  # an empty sheet: nothing to gain
+            open_end = xml.index(b">", start) + 1
+            body = xml[open_end:close]
+            first = re.match(rb'\s*<row r="1"[^>]*?(?:/>|>.*?</row>)', body, re.S)
+            header = first.group() if first else b""
+            stub = xml[:start] + b"<sheetData>" + header + b"</sheetData>" + xml[close + len(b"</sheetData>"):]
+            buf = io.BytesIO()
+            with zipfile.ZipFile(buf, "w", zipfile.ZIP_STORED) as zout:
+                for info in zin.infolist():
+                    zout.writestr(info.filename, stub if info.filename == part else zin.read(info.filename))
+            strings = _shared_strings(zin)
+        wb = load_workbook(io.BytesIO(buf.getvalue()), keep_vba=False, keep_links=False, rich_text=True)
+        ws = _sheet_named(wb, sheet)
+        if ws is None:
+            return None
+        return wb, _scan(ws, body, strings, _note_fills(wb))
+    except _Unusual as exc:
+        log.info("template sheet XML is unusual (%s); loading it completely", exc)
+        return None
+
+
+def _sheet_part(zin: zipfile.ZipFile, sheet: str) -> str | None:
+    """The zip path of the worksheet called ``sheet`` (case-insensitive)."""
+    book = SafeET.fromstring(zin.read("xl/workbook.xml"))
+    rels = SafeET.fromstring(zin.read("xl/_rels/workbook.xml.rels"))
+    rid = None
+    for el in book.iter():
+        if el.tag.rsplit("}", 1)[-1] == "sheet" and (el.get("name") or "").casefold() == sheet.casefold():
+            rid = next((v for k, v in el.attrib.items() if k.rsplit("}", 1)[-1] == "id"), None)
+    target = next((el.get("Target") for el in rels.iter() if el.get("Id") == rid and rid), None)
+    if not target:
+        return None
+    path = target.lstrip("/") if target.startswith("/") else posixpath.normpath(posixpath.join("xl", target))
+    return path if path in zin.NameToInfo else None
+
+
+def _shared_strings(zin: zipfile.ZipFile) -> Callable[[int], str]:
+    name = next((n for n in zin.NameToInfo if n.lower() == "xl/sharedstrings.xml"), None)
+    items = _SI.findall(zin.read(name)) if name else []
+
+    def lookup(index: int) -> str:
+        return _inner_text(items[index]) if 0 <= index < len(items) else ""
+
+    return lookup
+
+
+def _inner_text(xml: bytes) -> str:
+    return html.unescape(b"".join(_TEXT.findall(xml)).decode("utf-8", "replace"))
+
+
+def _scan(ws: Worksheet, body: bytes, strings: Callable[[int], str], note_fills: frozenset[int]) -> OldSheet:
+    if _NS_TAG.search(body):
+        raise _Unusual("prefixed element names")
+    cells = _CELL.findall(body)
+    if len(cells) != body.count(b"<c ") or b"<c>" in body or b"<c/>" in body:
+        raise _Unusual("cells without a leading reference")
+    if _LATE_STYLE.search(body):
+        raise _Unusual("cell attributes in an unexpected order")
+    old = OldSheet()
+    valued = {letters for letters, _, _, _, empty in cells if not empty}
+    old.extent = max((column_index_from_string(v.decode()) for v in valued), default=0)
+    old.last_row = next((int(row) for _, row, _, _, empty in reversed(cells) if not empty), 0)
+    _read_header(ws, old, note_fills)
+    ids = _scan_ids(body, old.id_col, strings) if old.id_col else {}
+    _set_ids(old, ids)
+    formats = ws.parent._cell_styles
+    cache: dict[bytes, StyleArray] = {b"": _NO_STYLE}
+    column: dict[bytes, int] = {}
+
+    def fmt(s: bytes) -> StyleArray:
+        if s not in cache:
+            k = int(s)
+            cache[s] = formats[k] if k < len(formats) else _NO_STYLE
+        return cache[s]
+
+    def col(letters: bytes) -> int:
+        if letters not in column:
+            column[letters] = column_index_from_string(letters.decode())
+        return column[letters]
+
+    # Most cells share their column's format: only the others are looked at one by one.
+    head = []
+    common: dict[bytes, Counter] = defaultdict(Counter)
+    for letters, row, style, _, _ in cells:
+        r = int(row)
+        if r > USUAL_STYLE_ROWS + 1:
+            break
+        if r > 1:
+            head.append((r, col(letters), fmt(style)))
+            common[letters][style] += 1
+    usual = {letters: counts.most_common(1)[0][0] for letters, counts in common.items()}
+    outside = {letters for letters in {cell[0] for cell in cells} if col(letters) > old.extent}
+    odd = [(int(row), col(letters), fmt(style)) for letters, row, style, _, _ in cells
+           if (style != usual.get(letters, b"") or letters in outside) and row != b"1"]
+    _read_styles(old, head, odd, note_fills)
+    for row, attrs in _ROW.findall(body):
+        r = int(row)
+        if r in ids and (b"ht=" in attrs or b"hidden=" in attrs or b"outlineLevel=" in attrs):
+            a = {k.decode(): v.decode() for k, v in _ATTR.findall(attrs)}
+            old.row_dims[r] = (float(a["ht"]) if "ht" in a else None, a.get("hidden") in ("1", "true"),
+                               int(a.get("outlineLevel", 0) or 0), a.get("collapsed") in ("1", "true"))
+    _read_notes(ws, old, ids)
+    return old
+
+
+def _scan_ids(body: bytes, id_col: int, strings: Callable[[int], str]) -> dict[int, str]:
+    letters = get_column_letter(id_col).encode()
+    pattern = re.compile(rb'<c r="' + letters + rb'([0-9]{1,7})"([^>]*?)(?:/>|>(.{0,4000}?)</c>)', re.S)
+    ids = {}
+    for row, attrs, inner in pattern.findall(body):
+        if inner.startswith(b"<is><t>") and inner.endswith(b"</t></is>") and b"<" not in inner[7:-9]:
+            text = html.unescape(inner[7:-9].decode("utf-8", "replace"))  # what syncd itself writes
+        elif b't="s"' in attrs:
+            value = re.search(rb"<v>\s*([0-9]+)\s*</v>", inner)
+            text = strings(int(value.group(1))) if value else ""
+        elif b't="inlineStr"' in attrs:
+            text = _inner_text(inner)
+        else:
+            value = re.search(rb"<v>(.*?)</v>", inner, re.S)
+            text = html.unescape(value.group(1).decode("utf-8", "replace")) if value else ""
+        if text.strip():
+            ids[int(row)] = text.strip()
+    return ids
