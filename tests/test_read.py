@@ -4,17 +4,22 @@ copy is what syncd sees, in the right columns, with the right types and row numb
 from __future__ import annotations
 
 import datetime as dt
+import os
 import re
 import zipfile
 from pathlib import Path
 
 import openpyxl
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from openpyxl.utils.datetime import CALENDAR_MAC_1904
 
 from syncd.errors import CopyRejected
 from syncd.model import META_SHEET
+from syncd.workbook.header import build_table, detect_header
 from syncd.workbook.read import list_sheets, read_sheet
+from syncd.workbook.values import convert_rows, infer_text
 
 
 def save(wb: openpyxl.Workbook, path: Path) -> Path:
@@ -272,12 +277,6 @@ def test_csv_with_syncd_id_column(tmp_path):
 
 # --- pure pieces: header detection and CSV value inference ---------------------------------------
 
-from hypothesis import given, strategies as st  # noqa: E402
-
-from syncd.workbook.header import build_table, detect_header  # noqa: E402
-from syncd.workbook.values import convert_rows, infer_text  # noqa: E402
-
-
 def test_numbers_only_sheet_uses_its_first_row_as_header():
     rows = [[2023, 2024], [1, 2], [3, 4]]
     assert detect_header(rows) == 0
@@ -313,8 +312,8 @@ def test_inferred_values_never_lose_what_was_typed(text, decimal_comma):
         assert text.lower() == str(value).lower()
     elif isinstance(value, (int, float)):
         assert str(value) == (text.replace(",", ".") if decimal_comma else text)
-    else:
-        assert value.isoformat().replace("T", " ")[: len(text)] == text.replace("T", " ")[: len(value.isoformat())]
+    else:  # a date or datetime: same calendar day as typed
+        assert value.isoformat()[:10] == text[:10]
 
 
 @given(st.lists(st.lists(st.one_of(st.none(), st.text(max_size=5), st.floats(allow_nan=False), st.integers(-10, 10), st.booleans()), min_size=1, max_size=4), max_size=6))
@@ -328,3 +327,13 @@ def test_convert_rows_keeps_shape_and_never_invents_values(rows):
             assert after is None
         else:
             assert after == before and type(after) is type(before)
+
+
+def test_legacy_xls_author_comes_from_its_summary_information():
+    corpus = Path(__file__).resolve().parents[1].parent / "shared" / "corpus" / "real"
+    source = Path(os.environ.get("SYNCD_CORPUS", corpus)) / "poi__SimpleMacro.xls"
+    if not source.exists():
+        pytest.skip(f"corpus file {source} not present")
+    meta = read_sheet(source).meta
+    assert meta.author == "Nick Burch"
+    assert meta.modified == dt.datetime(2016, 4, 10, 10, 49, 56, tzinfo=dt.timezone.utc)

@@ -52,11 +52,11 @@ class Limits:
 DEFAULT_LIMITS = Limits()
 
 _SEND_AGAIN = "ask the sender to mail it again"
-_SAVE_AGAIN = "open it in Excel or LibreOffice and save it again; if it will not open, ask the sender to mail it again"
+SAVE_AGAIN = "open it in Excel or LibreOffice and save it again; if it will not open, ask the sender to mail it again"
 _FORMATS_WE_READ = "syncd reads Excel (.xlsx, .xlsm, .xls), LibreOffice (.ods) and .csv files"
 
 PASSWORD = ("password protected", "open it, remove the password (File ▸ Info ▸ Protect Workbook) and save an unprotected copy")
-DAMAGED = ("damaged (its contents cannot be read)", _SAVE_AGAIN)
+DAMAGED = ("damaged (its contents cannot be read)", SAVE_AGAIN)
 TRUNCATED = ("damaged or incomplete (the file ends too early)", _SEND_AGAIN)
 NOT_A_SPREADSHEET = ("not a spreadsheet", _FORMATS_WE_READ)
 UNSAFE_XML = (
@@ -153,7 +153,7 @@ def _check_zip(path, limits: Limits) -> str:
             key = info.filename.replace("\\", "/").lower()
             if key in names:
                 # Two parts with one name: each reader may pick a different one.
-                raise reject(path, ("damaged (it holds two different copies of the same part)", _SAVE_AGAIN))
+                raise reject(path, ("damaged (it holds two different copies of the same part)", SAVE_AGAIN))
             names[key] = info
             total += info.file_size
             if info.file_size > limits.max_entry_bytes or total > limits.max_total_uncompressed:

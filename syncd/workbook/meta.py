@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import struct
 import zipfile
 from collections.abc import Sequence
 
 from syncd.model import Value
+from syncd.workbook import cfb
 from syncd.workbook.guard import parse_small_xml
 
 _CAP = 1 << 20  # property parts are a few hundred bytes; never parse more than this
@@ -68,6 +70,52 @@ def read_docprops(path: str | os.PathLike, fmt: str) -> tuple[str | None, dt.dat
             found = _texts(parse_small_xml(raw))
             return found.get("lastModifiedBy") or found.get("creator"), parse_timestamp(found.get("modified"))
     except Exception:  # noqa: BLE001 - metadata is optional; a bad part means "unknown"
+        return None, None
+
+
+_FILETIME_EPOCH = dt.datetime(1601, 1, 1, tzinfo=dt.timezone.utc)
+
+
+def read_ole_props(path: str | os.PathLike) -> tuple[str | None, dt.datetime | None]:
+    """``(author, modified)`` from the SummaryInformation stream of a .xls (last author, else
+    author; last save time). ``(None, None)`` when absent or unreadable."""
+    try:
+        with open(path, "rb") as f:
+            data = f.read()
+        raw = cfb.Compound(data).read_stream("\x05SummaryInformation", 65536)
+        if not raw or len(raw) < 48:
+            return None, None
+        (section,) = struct.unpack_from("<I", raw, 44)
+        _size, count = struct.unpack_from("<II", raw, section)
+        props: dict[int, object] = {}
+        codepage = "cp1252"
+        for k in range(min(count, 64)):
+            pid, offset = struct.unpack_from("<II", raw, section + 8 + 8 * k)
+            pos = section + offset
+            (vtype,) = struct.unpack_from("<I", raw, pos)
+            if vtype == 0x02 and pid == 1:  # codepage
+                cp = struct.unpack_from("<h", raw, pos + 4)[0] & 0xFFFF
+                codepage = "utf-8" if cp == 65001 else f"cp{cp}"
+            elif vtype == 0x1E:  # VT_LPSTR
+                (length,) = struct.unpack_from("<I", raw, pos + 4)
+                props[pid] = raw[pos + 8 : pos + 8 + min(length, 1024)]
+            elif vtype == 0x40:  # VT_FILETIME
+                (ticks,) = struct.unpack_from("<Q", raw, pos + 4)
+                props[pid] = ticks
+        def text(pid: int) -> str | None:
+            value = props.get(pid)
+            if not isinstance(value, bytes):
+                return None
+            try:
+                out = value.split(b"\0", 1)[0].decode(codepage, "replace").strip()
+            except LookupError:
+                out = value.split(b"\0", 1)[0].decode("cp1252", "replace").strip()
+            return out or None
+
+        ticks = props.get(13)
+        modified = _FILETIME_EPOCH + dt.timedelta(microseconds=ticks // 10) if isinstance(ticks, int) and ticks else None
+        return text(8) or text(4), modified
+    except Exception:  # noqa: BLE001 - metadata is optional; a bad stream means "unknown"
         return None, None
 
 

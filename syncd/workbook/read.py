@@ -1,297 +1,29 @@
 """Read the tracker table out of one spreadsheet file: ``read_sheet`` and ``list_sheets``.
 
-calamine reads the cell values of every format (fast, values only, never formulas). It is only
-handed files that ``guard.check_file`` passed, because some malformed files make it abort the
-process rather than raise. Where calamine refuses a legitimate file (unusual but legal packaging)
-a second reader gets a go: openpyxl for .xlsx, calamine again on a repaired copy for .ods.
-Whatever goes wrong comes out as one ``CopyRejected``, never a library exception.
+The file is judged first (``guard.check_file``: format by content, hostile and broken files
+refused), then read by the back ends in ``books.py`` (or ``csvfile.py``), then the sheet is chosen
+and the table cut out around its header (``header.py``). Whatever goes wrong comes out as one
+``CopyRejected``, never a library exception.
 """
 
 from __future__ import annotations
 
-import io
 import os
-import re
-import warnings
-import zipfile
-from dataclasses import dataclass
-from typing import Protocol
-
-import python_calamine as calamine
 
 from syncd.errors import CopyRejected
-from syncd.model import META_SHEET, SheetRead, Table, Value, WorkbookMeta
+from syncd.model import META_SHEET, SheetRead, Table, WorkbookMeta
 from syncd.workbook import guard
-from syncd.workbook.biff import BiffDamaged, read_biff_sheet
+from syncd.workbook.books import Raw, Reader, too_many_rows
 from syncd.workbook.csvfile import CsvCellTooLong, CsvTooBig, read_csv
 from syncd.workbook.guard import DEFAULT_LIMITS, Limits, check_file, display_name, reject
-from syncd.workbook.header import Merge, build_table, column_letter, detect_header
-from syncd.workbook.meta import file_mtime, parse_meta_sheet, read_docprops
-from syncd.workbook.values import CellTooLong, convert_rows
+from syncd.workbook.header import build_table, column_letter, detect_header
+from syncd.workbook.meta import file_mtime, parse_meta_sheet, read_docprops, read_ole_props
 
 #: Sheets syncd writes itself; never taken for the tracker table when choosing automatically.
 SYNCD_SHEETS = (META_SHEET, "Conflicts", "Archive", "Duplicates")
 
 
-class _ReaderFailed(Exception):
-    """The reader library refused the file; another reader may still manage."""
-
-
-@dataclass(frozen=True)
-class _Raw:
-    """A sheet's typed cells: ``rows[i][j]`` is the cell at 0-based sheet row ``row_offset + i``,
-    column ``col_offset + j``."""
-
-    rows: list[list[Value]]
-    row_offset: int = 0
-    col_offset: int = 0
-    merges: tuple[Merge, ...] = ()
-
-
-@dataclass(frozen=True)
-class _SheetInfo:
-    name: str
-    visible: bool
-    worksheet: bool
-
-
-class _Book(Protocol):
-    sheets: list[_SheetInfo]
-
-    def raw(self, name: str) -> _Raw: ...
-
-
-def _too_many_rows(path, sheet: str, rows: int, limits: Limits) -> CopyRejected:
-    return reject(
-        path,
-        (
-            f"too big: sheet '{sheet}' has {rows:,} rows, and syncd reads up to {limits.max_rows:,}",
-            "delete the unused rows at the bottom of the sheet and save it again",
-        ),
-    )
-
-
-def _cell_too_long(path, ref: str, limits: Limits) -> CopyRejected:
-    return reject(
-        path,
-        (
-            f"cell {ref} holds more than {limits.max_cell_chars:,} characters, more than Excel allows",
-            "shorten the text in that cell and save it again",
-        ),
-    )
-
-
-def _convert(path, rows: list[list[object]], row_offset: int, col_offset: int, limits: Limits) -> list[list[Value]]:
-    try:
-        return convert_rows(rows, limits.max_cell_chars)
-    except CellTooLong as e:
-        raise _cell_too_long(path, f"{column_letter(col_offset + e.col)}{row_offset + e.row + 1}", limits) from None
-
-
-class _CalamineBook:
-    def __init__(self, path, source, limits: Limits) -> None:
-        self.path, self.limits = path, limits
-        try:
-            self.wb = calamine.CalamineWorkbook.from_object(source)
-            metas = self.wb.sheets_metadata
-        except calamine.PasswordError:
-            raise reject(path, guard.PASSWORD) from None
-        except Exception as e:  # noqa: BLE001 - any library failure: let the next reader try
-            raise _ReaderFailed(str(e)) from None
-        self.sheets = [
-            _SheetInfo(m.name, m.visible == calamine.SheetVisibleEnum.Visible, m.typ == calamine.SheetTypeEnum.WorkSheet)
-            for m in metas
-        ]
-
-    def raw(self, name: str) -> _Raw:
-        try:
-            sheet = self.wb.get_sheet_by_name(name)
-            start = sheet.start
-            if start is None:
-                return _Raw([])
-            if sheet.height > self.limits.max_rows + 1:
-                raise _too_many_rows(self.path, name, sheet.height, self.limits)
-            data = sheet.to_python(skip_empty_area=True)
-            merges = sheet.merged_cell_ranges or []
-        except CopyRejected:
-            raise
-        except calamine.PasswordError:
-            raise reject(self.path, guard.PASSWORD) from None
-        except Exception as e:  # noqa: BLE001
-            raise _ReaderFailed(str(e)) from None
-        r0, c0 = start
-        rows = _convert(self.path, data, r0, c0, self.limits)
-        rel = tuple(((a - r0, b - c0), (c - r0, d - c0)) for (a, b), (c, d) in merges)
-        return _Raw(rows, r0, c0, rel)
-
-
-class _OpenpyxlBook:
-    """Slow but tolerant .xlsx reader for the rare file calamine refuses (e.g. a dimension of
-    ``1:4``, UTF-16 parts, macro sheets)."""
-
-    def __init__(self, path, limits: Limits) -> None:
-        import openpyxl
-
-        self.path, self.limits = path, limits
-        try:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                self.wb = openpyxl.load_workbook(path, read_only=True, data_only=True, keep_links=False)
-            self.sheets = [
-                _SheetInfo(ws.title, getattr(ws, "sheet_state", "visible") == "visible", hasattr(ws, "iter_rows"))
-                for ws in self.wb.worksheets + list(getattr(self.wb, "chartsheets", []))
-            ]
-        except Exception as e:  # noqa: BLE001
-            raise _ReaderFailed(str(e)) from None
-
-    def raw(self, name: str) -> _Raw:
-        import datetime as dt
-
-        rows: list[list[object]] = []
-        try:
-            ws = self.wb[name]
-            ws.reset_dimensions()  # never trust a declared size: iterate what is there
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                for row in ws.iter_rows(values_only=True):
-                    if len(rows) > self.limits.max_rows:
-                        raise _too_many_rows(self.path, name, len(rows), self.limits)
-                    rows.append(
-                        [
-                            v.date() if isinstance(v, dt.datetime) and v.time() == dt.time(0) else v
-                            for v in row
-                        ]
-                    )
-        except CopyRejected:
-            raise
-        except Exception as e:  # noqa: BLE001
-            raise _ReaderFailed(str(e)) from None
-        width = max((len(r) for r in rows), default=0)
-        if len(rows) * width > self.limits.max_cells:
-            raise _too_many_rows(self.path, name, len(rows), self.limits)
-        rows = [r + [None] * (width - len(r)) for r in rows]
-        return _Raw(_convert(self.path, rows, 0, 0, self.limits))
-
-
-class _BiffBook:
-    """An Excel 2.x-4.0 worksheet file: one sheet, named after the file as Excel names it."""
-
-    def __init__(self, path, limits: Limits) -> None:
-        self.path, self.limits = path, limits
-        self.sheets = [_SheetInfo(os.path.splitext(display_name(path))[0], True, True)]
-
-    def raw(self, name: str) -> _Raw:
-        with open(self.path, "rb") as f:
-            data = f.read(self.limits.max_file_bytes + 1)
-        try:
-            rows = read_biff_sheet(data)
-        except BiffDamaged:
-            raise reject(self.path, guard.DAMAGED) from None
-        return _Raw(_convert(self.path, rows, 0, 0, self.limits))
-
-
-_ODS_TABLE_GAP = re.compile(
-    rb">\s+(?=</?(?:[\w.-]+:)?(?:table|table-row|table-cell|covered-table-cell|table-column|table-rows|table-header-rows|p|h)[\s/>])"
-)
-
-
-def _repaired_ods(path) -> io.BytesIO:
-    """An in-memory copy of an .ods that calamine can parse: with the ``mimetype`` entry some
-    writers leave out, and without the layout whitespace between table elements that pretty-
-    printing writers add around table elements and paragraphs (it means nothing in ODF, but
-    calamine stops at it or keeps it as cell text). The guard has already bounded every part's
-    size."""
-    out = io.BytesIO()
-    with zipfile.ZipFile(path) as src, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
-        # ODF wants the mimetype first and stored; calamine tells the format by it.
-        dst.writestr(zipfile.ZipInfo("mimetype"), b"application/vnd.oasis.opendocument.spreadsheet", zipfile.ZIP_STORED)
-        for info in src.infolist():
-            if info.filename == "mimetype" or info.is_dir():
-                continue
-            data = src.read(info)
-            if info.filename == "content.xml":
-                data = _ODS_TABLE_GAP.sub(b">", data)
-            dst.writestr(info.filename, data)
-    out.seek(0)
-    return out
-
-
-def _open_book(path, fmt: str, limits: Limits) -> tuple[_Book, _Book | None]:
-    """The primary reader, and a fallback reader to use when the primary fails, if any."""
-    if fmt == "xls":
-        with open(path, "rb") as f:
-            if f.read(8) != b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1":
-                return _BiffBook(path, limits), None
-    try:
-        book = _CalamineBook(path, os.fspath(path), limits)
-    except _ReaderFailed:
-        book = None
-    fallback: _Book | None = None
-    if fmt == "xlsx":
-        fallback = _LazyBook(lambda: _OpenpyxlBook(path, limits))
-    elif fmt == "ods":
-        fallback = _LazyBook(lambda: _CalamineBook(path, _repaired_ods(path), limits))
-    if book is None:
-        if fallback is None:
-            raise reject(path, guard.DAMAGED)
-        try:
-            fallback.sheets  # noqa: B018 - opens it
-        except _ReaderFailed:
-            raise reject(path, guard.DAMAGED) from None
-        return fallback, None
-    return book, fallback
-
-
-class _LazyBook:
-    """Opens the fallback reader only when it is needed."""
-
-    def __init__(self, make) -> None:
-        self._make, self._book = make, None
-
-    def _get(self) -> _Book:
-        if self._book is None:
-            self._book = self._make()
-        return self._book
-
-    @property
-    def sheets(self) -> list[_SheetInfo]:
-        return self._get().sheets
-
-    def raw(self, name: str) -> _Raw:
-        return self._get().raw(name)
-
-
-class _Reader:
-    """One read of one workbook: caches raw sheets and switches to the fallback reader once."""
-
-    def __init__(self, path, fmt: str, limits: Limits) -> None:
-        self.path, self.limits = path, limits
-        self.book, self.fallback = _open_book(path, fmt, limits)
-        self.cache: dict[str, _Raw] = {}
-
-    @property
-    def sheets(self) -> list[_SheetInfo]:
-        return self.book.sheets
-
-    def raw(self, name: str) -> _Raw:
-        if name not in self.cache:
-            try:
-                self.cache[name] = self.book.raw(name)
-            except _ReaderFailed:
-                if self.fallback is None:
-                    raise reject(self.path, guard.DAMAGED) from None
-                self.book, self.fallback = self.fallback, None
-                self.cache.clear()
-                try:
-                    if name not in {s.name for s in self.book.sheets}:
-                        raise reject(self.path, guard.DAMAGED)
-                    self.cache[name] = self.book.raw(name)
-                except _ReaderFailed:
-                    raise reject(self.path, guard.DAMAGED) from None
-        return self.cache[name]
-
-
-def _table(raw: _Raw, header_index: int | None = None) -> Table | None:
+def _table(raw: Raw, header_index: int | None = None) -> Table | None:
     if header_index is None:
         header_index = detect_header(raw.rows)
     if header_index is None:
@@ -316,7 +48,7 @@ def _find_sheet(names: list[str], wanted: str) -> str | None:
     return next((n for n in names if n.strip().casefold() == folded), None)
 
 
-def _choose(reader: _Reader, path, sheet: str | None, extras: tuple[str, ...]) -> tuple[str, Table]:
+def _choose(reader: Reader, path, sheet: str | None, extras: tuple[str, ...]) -> tuple[str, Table]:
     names = [s.name for s in reader.sheets]
     if sheet is not None:
         found = _find_sheet(names, sheet)
@@ -339,14 +71,14 @@ def _choose(reader: _Reader, path, sheet: str | None, extras: tuple[str, ...]) -
             return name, table
     first = visible[0] if visible else (names[0] if names else None)
     if first is None:
-        raise reject(path, ("no table found: the workbook has no sheets", guard._SAVE_AGAIN))
+        raise reject(path, ("no table found: the workbook has no sheets", guard.SAVE_AGAIN))
     table = _table(reader.raw(first))
     if table is None:
         raise _no_table(path, first)
     return first, table
 
 
-def _read_extras(reader: _Reader, chosen: str, extras: tuple[str, ...]) -> tuple[tuple[str, Table], ...]:
+def _read_extras(reader: Reader, chosen: str, extras: tuple[str, ...]) -> tuple[tuple[str, Table], ...]:
     out = []
     names = [s.name for s in reader.sheets]
     for wanted in extras:
@@ -364,7 +96,7 @@ def _read_extras(reader: _Reader, chosen: str, extras: tuple[str, ...]) -> tuple
     return tuple(out)
 
 
-def _read_meta(reader: _Reader, path, fmt: str) -> WorkbookMeta:
+def _read_meta(reader: Reader, path, fmt: str) -> WorkbookMeta:
     tracker = lineage = generation = None
     found = _find_sheet([s.name for s in reader.sheets], META_SHEET)
     if found is not None:
@@ -374,6 +106,8 @@ def _read_meta(reader: _Reader, path, fmt: str) -> WorkbookMeta:
             pass
     if fmt in ("xlsx", "xlsb", "ods"):
         author, modified = read_docprops(path, fmt)
+    elif fmt == "xls":
+        author, modified = read_ole_props(path)
     else:
         author, modified = None, None
     return WorkbookMeta(tracker=tracker, lineage=lineage, generation=generation, author=author, modified=modified or file_mtime(path))
@@ -394,7 +128,7 @@ def _read_csv_file(path, limits: Limits) -> SheetRead:
     try:
         data = read_csv(path, limits)
     except CsvTooBig:
-        raise _too_many_rows(path, display_name(path), limits.max_rows + 1, limits) from None
+        raise too_many_rows(path, display_name(path), limits.max_rows + 1, limits) from None
     except CsvCellTooLong as e:
         where = f"cell {column_letter(e.col)}{e.row}" if e.col >= 0 else f"a cell in row {e.row}"
         raise reject(
@@ -402,7 +136,7 @@ def _read_csv_file(path, limits: Limits) -> SheetRead:
             (f"{where} holds more than {limits.max_cell_chars:,} characters, more than Excel allows", "shorten the text in that cell and save it again"),
         ) from None
     name = os.path.splitext(display_name(path))[0]
-    raw = _Raw(data.rows)
+    raw = Raw(data.rows)
     table = _table(raw)
     if table is None:
         raise _no_table(path, name)
@@ -432,7 +166,7 @@ def read_sheet(
         fmt = check_file(path, limits)
         if fmt == "csv":
             return _read_csv_file(path, limits)
-        reader = _Reader(path, fmt, limits)
+        reader = Reader(path, fmt, limits)
         name, table = _choose(reader, path, sheet, extras)
         _check_width(path, name, table, limits)
         return SheetRead(
@@ -461,7 +195,7 @@ def list_sheets(path: str | os.PathLike) -> tuple[str, ...]:
         fmt = check_file(path, DEFAULT_LIMITS)
         if fmt == "csv":
             return (os.path.splitext(display_name(path))[0],)
-        return tuple(s.name for s in _Reader(path, fmt, DEFAULT_LIMITS).sheets)
+        return tuple(s.name for s in Reader(path, fmt, DEFAULT_LIMITS).sheets)
     except CopyRejected:
         raise
     except Exception:  # noqa: BLE001
