@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 import time
 from typing import Any
@@ -21,7 +22,8 @@ class Progress:
     It stays quiet for the first moment, so a quick sync prints no flicker.
     """
 
-    DELAY = 0.5
+    #: seconds of quiet before the bar appears (tests set SYNCD_PROGRESS_DELAY=0 to see it at once)
+    DELAY = float(os.environ.get("SYNCD_PROGRESS_DELAY", "0.5"))
 
     def __init__(self, enabled: bool) -> None:
         self.enabled = enabled

@@ -249,3 +249,89 @@ def test_subprocess_sync_piped_output_has_no_progress_noise(team):
     data = json.loads(proc.stdout)
     assert data["trackers"][0]["generation"] == 2
     assert "\r" not in proc.stderr
+
+
+def test_formatting_people_gave_the_canonical_survives_a_sync(team):
+    import openpyxl
+    from openpyxl.styles import Font, PatternFill
+    from openpyxl.worksheet.datavalidation import DataValidation
+
+    wb = openpyxl.load_workbook(team.canonical)
+    ws = wb["Tasks"]
+    ws["B1"].font = Font(bold=True, color="FFC00000", size=13)
+    ws.column_dimensions["B"].width = 47
+    for r in range(2, 8):
+        ws.cell(r, 6).number_format = '"$"#,##0'
+        ws.cell(r, 4).fill = PatternFill("solid", fgColor="FFDDEEFF")
+    dv = DataValidation(type="list", formula1='"Not started,In progress,Blocked,Done"')
+    dv.add("D2:D200")
+    ws.add_data_validation(dv)
+    ws.freeze_panes = "C2"
+    notes = wb.create_sheet("Notes")
+    notes["A1"] = "Team notes: budget approved by finance"
+    wb.save(team.canonical)
+    copy_from_canonical(team.canonical, team.inbox / "ann.xlsx", author="Ann", modified=at(2),
+                        edit=lambda ws: (set_value(ws, "T-2", "Budget", 13000),
+                                         add_row(ws, {"ID": "T-7", "Task": "Order swag", "Budget": 250})))
+    team.sync()
+    wb = openpyxl.load_workbook(team.canonical)
+    ws = wb["Tasks"]
+    assert ws["B1"].font.bold and ws["B1"].font.color.rgb == "FFC00000"
+    assert ws.column_dimensions["B"].width == 47
+    assert ws.freeze_panes == "C2"
+    assert any("D2" in str(v.sqref) for v in ws.data_validations.dataValidation)
+    assert wb["Notes"]["A1"].value == "Team notes: budget approved by finance"
+    budgets = {ws.cell(r, 1).value: ws.cell(r, 6) for r in range(2, ws.max_row + 1)}
+    assert budgets["T-2"].value == 13000 and budgets["T-2"].number_format == '"$"#,##0'
+    assert budgets["T-7"].number_format == '"$"#,##0'  # the new row takes its column's format
+
+
+def test_canonical_edited_while_merging_is_merged_again_not_overwritten(team, monkeypatch):
+    """Someone saves the canonical while syncd is merging: their edit must survive."""
+    import syncd.core.engine as engine
+    from builders import copy_from_canonical as edit_canonical
+
+    copy_from_canonical(team.canonical, team.inbox / "ann.xlsx", author="Ann", modified=at(2),
+                        edit=lambda ws: set_value(ws, "T-1", "Status", "Done"))
+    real_merge = engine.merge
+    calls = {"n": 0}
+
+    def merge_while_someone_saves(*args, **kwargs):
+        calls["n"] += 1
+        if calls["n"] == 1:  # during the first attempt, the lead saves the canonical in Excel
+            edit_canonical(team.canonical, team.canonical, author="Lead",
+                           edit=lambda ws: set_value(ws, "T-3", "Owner", "Lead"))
+        return real_merge(*args, **kwargs)
+
+    monkeypatch.setattr(engine, "merge", merge_while_someone_saves)
+    team.sync()
+    rows = team.by_id()
+    assert rows["T-1"]["Status"] == "Done" and rows["T-3"]["Owner"] == "Lead"
+
+
+def test_progress_shows_on_a_terminal_only(team):
+    """On a terminal a sync says which copy it is reading; piped output stays clean (checked above)."""
+    import os
+    import pty
+    import subprocess
+    import sys
+
+    for n in range(3):
+        copy_from_canonical(team.canonical, team.inbox / f"copy{n}.xlsx", author="Ann", modified=at(2 + n),
+                            edit=lambda ws, n=n: set_value(ws, "T-1", "Budget", 100 + n))
+    leader, follower = pty.openpty()
+    proc = subprocess.Popen([sys.executable, "-m", "syncd", "sync", "-c", str(team.config)], stdout=follower,
+                            stderr=follower, env={**os.environ, "SYNCD_PROGRESS_DELAY": "0"})
+    os.close(follower)
+    out = b""
+    while True:
+        try:
+            chunk = os.read(leader, 4096)
+        except OSError:
+            break
+        if not chunk:
+            break
+        out += chunk
+    assert proc.wait(timeout=60) == 0
+    text = out.decode(errors="replace")
+    assert "reading copy0.xlsx" in text and "merging copy2.xlsx" in text
