@@ -41,15 +41,52 @@ class FolderSourceConfig:
 
 
 @dataclass(frozen=True)
+class GSheetSourceConfig:
+    """A live Google Sheet, read like any other copy and, with ``mirror``, written back."""
+
+    spreadsheet: str  # the id (a URL in the config is reduced to its id)
+    sheet: str | None = None
+    credentials: Path | None = None
+    oauth: bool = False
+    mirror: bool = False
+    poll_seconds: float = 60.0
+    api_endpoint: str | None = None
+    type: str = "gsheet"
+
+    @property
+    def label(self) -> str:
+        return f"Google Sheet {self.spreadsheet}"
+
+
+SourceConfig = FolderSourceConfig | GSheetSourceConfig
+
+
+@dataclass(frozen=True)
+class DuplicatesConfig:
+    """How duplicated tasks are found (``[tracker.duplicates]``).
+
+    ``columns`` are the columns that say whether two rows are the same task (default: detected:
+    the title plus campaign/channel/owner/due-like columns); ``threshold`` the score (0-1) from which a
+    pair is flagged; ``auto_merge_above`` the score above which rows merge without asking (off: None).
+    """
+
+    enabled: bool = True
+    columns: tuple[str, ...] = ()
+    threshold: float = 0.85
+    auto_merge_above: float | None = None
+
+
+@dataclass(frozen=True)
 class TrackerConfig:
     name: str
     canonical: Path
-    sources: tuple[FolderSourceConfig, ...]
+    sources: tuple[SourceConfig, ...]
     sheet: str | None = None
     key: str | None = None
     title: str | None = None
     on_conflict: str = "newest"
     match_threshold: float = 0.6
+    duplicates: DuplicatesConfig = DuplicatesConfig()
 
 
 @dataclass(frozen=True)
@@ -72,9 +109,11 @@ class Config:
 
 
 _TOP_KEYS = {"state_dir", "tracker"}
-_TRACKER_KEYS = {"name", "canonical", "sheet", "key", "title", "source", "on_conflict", "match_threshold"}
+_TRACKER_KEYS = {"name", "canonical", "sheet", "key", "title", "source", "on_conflict", "match_threshold", "duplicates"}
 _FOLDER_KEYS = {"type", "path", "pattern", "recursive", "poll"}
-_SOURCE_TYPES = ("folder",)
+_GSHEET_KEYS = {"type", "spreadsheet", "sheet", "credentials", "oauth", "mirror", "poll_seconds", "api_endpoint"}
+_DUPLICATES_KEYS = {"enabled", "columns", "threshold", "auto_merge_above"}
+_SOURCE_TYPES = ("folder", "gsheet")
 
 
 class _Problems:
@@ -202,7 +241,9 @@ def _parse_tracker(p: _Problems, t: dict, where: str, base: Path) -> TrackerConf
             sources.append(src)
     if name is None or canonical is None:
         return None
+    duplicates = _parse_duplicates(p, t.get("duplicates", {}), f"{where}.duplicates")
     return TrackerConfig(
+        duplicates=duplicates,
         name=name,
         canonical=_resolve(base, canonical),
         sources=tuple(sources),
@@ -214,7 +255,68 @@ def _parse_tracker(p: _Problems, t: dict, where: str, base: Path) -> TrackerConf
     )
 
 
-def _parse_source(p: _Problems, s: Any, where: str, base: Path) -> FolderSourceConfig | None:
+def _score(p: _Problems, table: dict, where: str, key: str, default: float | None) -> float | None:
+    value = table.get(key, default)
+    if value is None or value is False and default is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value <= 1:
+        p.add(_join(where, key), "must be a number between 0 and 1, e.g. 0.85")
+        return default
+    return float(value)
+
+
+def _parse_duplicates(p: _Problems, d: Any, where: str) -> DuplicatesConfig:
+    if not isinstance(d, dict):
+        p.add(where, "must be a [tracker.duplicates] table")
+        return DuplicatesConfig()
+    p.unknown_keys(where, d, _DUPLICATES_KEYS)
+    columns = d.get("columns", [])
+    if not isinstance(columns, list) or not all(isinstance(c, str) and c.strip() for c in columns):
+        p.add(f"{where}.columns", 'must be a list of column names, e.g. ["Task", "Campaign", "Owner"]')
+        columns = []
+    threshold = _score(p, d, where, "threshold", DuplicatesConfig.threshold)
+    auto = _score(p, d, where, "auto_merge_above", None)
+    if auto is not None and threshold is not None and auto < threshold:
+        p.add(f"{where}.auto_merge_above", "must not be below `threshold`")
+    return DuplicatesConfig(
+        enabled=_bool(p, d, where, "enabled", True),
+        columns=tuple(c.strip() for c in columns),
+        threshold=threshold if threshold is not None else DuplicatesConfig.threshold,
+        auto_merge_above=auto,
+    )
+
+
+def spreadsheet_id(text: str) -> str:
+    """The id in a Google Sheets URL (``.../spreadsheets/d/<id>/edit...``), or the text itself."""
+    marker = "/spreadsheets/d/"
+    if marker in text:
+        return text.split(marker, 1)[1].split("/", 1)[0].split("?", 1)[0].split("#", 1)[0]
+    return text.strip()
+
+
+def _parse_gsheet(p: _Problems, s: dict, where: str, base: Path) -> GSheetSourceConfig | None:
+    p.unknown_keys(where, s, _GSHEET_KEYS)
+    sheet_id = _string(p, s, where, "spreadsheet", required=True)
+    sheet = _string(p, s, where, "sheet")
+    creds = _string(p, s, where, "credentials")
+    oauth = _bool(p, s, where, "oauth", False)
+    mirror = _bool(p, s, where, "mirror", False)
+    endpoint = _string(p, s, where, "api_endpoint")
+    poll = s.get("poll_seconds", 60)
+    if isinstance(poll, bool) or not isinstance(poll, (int, float)) or poll < 1:
+        p.add(f"{where}.poll_seconds", "must be a number of seconds, at least 1 (e.g. 60)")
+        poll = 60
+    if creds and oauth:
+        p.add(where, "set either `credentials` (a service-account key file) or `oauth = true`, not both")
+    if sheet_id is None:
+        return None
+    return GSheetSourceConfig(
+        spreadsheet=spreadsheet_id(sheet_id), sheet=sheet, credentials=_resolve(base, creds) if creds else None,
+        oauth=oauth, mirror=mirror, poll_seconds=float(poll), api_endpoint=endpoint,
+    )
+
+
+def _parse_source(p: _Problems, s: Any, where: str, base: Path) -> SourceConfig | None:
     if not isinstance(s, dict):
         p.add(where, "must be a [[tracker.source]] table")
         return None
@@ -222,6 +324,8 @@ def _parse_source(p: _Problems, s: Any, where: str, base: Path) -> FolderSourceC
     if kind not in _SOURCE_TYPES:
         p.add(f"{where}.type", f"must be one of: {', '.join(_SOURCE_TYPES)} (got {kind!r})")
         return None
+    if kind == "gsheet":
+        return _parse_gsheet(p, s, where, base)
     p.unknown_keys(where, s, _FOLDER_KEYS)
     path = _string(p, s, where, "path", required=True)
     pattern = _string(p, s, where, "pattern")

@@ -79,3 +79,8 @@ class LockedError(SyncdError):
 
 class SourceError(SyncdError):
     """A whole source (folder, Google Sheet) cannot be reached; other sources go on."""
+
+
+class SourceChanged(SourceError):
+    """A source that syncd writes back to (a mirrored Google Sheet) changed since it was read; the engine
+    merges again before writing."""

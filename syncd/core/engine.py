@@ -18,7 +18,7 @@ import hashlib
 import uuid
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from syncd.config import Config, TrackerConfig
 from syncd.core import codec
@@ -27,7 +27,7 @@ from syncd.core.journal import Generation, Journal, NewConflict, NewCopy, Outcom
 from syncd.core.lock import StateLock
 from syncd.core.render import build_doc
 from syncd.core.report import ConflictReport, CopyReport, TrackerReport
-from syncd.errors import CanonicalChanged, CanonicalError, CopyRejected
+from syncd.errors import CanonicalChanged, CanonicalError, CopyRejected, SourceChanged, SyncdError
 from syncd.merge import (
     Conflict,
     MergeOptions,
@@ -42,7 +42,7 @@ from syncd.merge import (
 from syncd.model import SheetRead, Table, WorkbookMeta
 from syncd.sources.base import Source
 from syncd.workbook.read import read_sheet
-from syncd.workbook.write import write_canonical
+from syncd.workbook.write import CanonicalDoc, write_canonical
 
 JOURNAL_NAME = "journal.sqlite"
 MAX_ATTEMPTS = 3
@@ -68,11 +68,18 @@ def sync_tracker(tracker: TrackerConfig, journal: Journal, *, dry_run: bool = Fa
     sources = sources if sources is not None else build_sources(tracker)
     if not dry_run:
         recover(tracker, journal)
+    report: TrackerReport | None = None
     for _ in range(MAX_ATTEMPTS):
         try:
-            return _Pass(tracker, journal, sources, dry_run, progress).run()
+            report = _Pass(tracker, journal, sources, dry_run, progress).run()
         except CanonicalChanged:
             journal.drop_pending(tracker.name)
+            continue
+        if not report.mirror_stale:
+            return report
+        # a mirrored sheet was edited while we merged: its edits are read by another pass
+    if report is not None:
+        return report
     raise CanonicalError(
         f"{tracker.canonical.name} kept changing while syncd was writing it. Close it in other programs "
         "(or wait for your drive to finish syncing it) and run syncd again."
@@ -165,6 +172,8 @@ class _Pass:
         self.results: list[tuple[str, MergeResult]] = []
         self.copy_reports: list[CopyReport] = []
         self.new_copies: list[NewCopy] = []
+        self.problems: list[str] = []
+        self.mirror_stale = False
 
     # -- the pass ---------------------------------------------------------------------------------
 
@@ -199,12 +208,29 @@ class _Pass:
             return self._report(intake, latest.gen if latest else None, written=False, state=state, resolved=resolved)
         if not changed:
             self.journal.record_copies(name, self.new_copies + lasting_refusals)
-            return self._report(intake, latest.gen if latest else None, written=False, state=state)
+            assert latest is not None and lineage is not None
+            self._mirror(lambda: self._doc(latest.gen, lineage, state, stored, [], []), latest.gen)
+            return self._report(intake, latest.gen, written=False, state=state)
         self.journal.record_copies(name, lasting_refusals)
         gen = (latest.gen if latest else 0) + 1
         lineage = lineage or uuid.uuid4().hex[:16]
-        self._write(gen, lineage, state, stored, resolved, snapshot)
+        doc = self._write(gen, lineage, state, stored, resolved, snapshot)
+        self._mirror(lambda: doc, gen)
         return self._report(intake, gen, written=True, state=state, resolved=resolved)
+
+    def _mirror(self, make_doc: Callable[[], CanonicalDoc], gen: int) -> None:
+        """Write the canonical back into every source that mirrors it and does not hold this generation yet."""
+        targets = [s for s in self.sources if s.can_write_back and s.mirrored_generation() != gen]
+        if not targets:
+            return
+        doc = make_doc()
+        for source in targets:
+            try:
+                source.write_back(doc)
+            except SourceChanged:
+                self.mirror_stale = True
+            except SyncdError as exc:
+                self.problems.append(str(exc))
 
     def _read_canonical(self, snapshot: _Snapshot | None, latest: Generation | None) -> SheetRead | None:
         if snapshot is None:
@@ -301,7 +327,7 @@ class _Pass:
     # -- writing ----------------------------------------------------------------------------------
 
     def _write(self, gen: int, lineage: str, state: State, stored: list[StoredConflict],
-               resolved: list[tuple[int, str]], snapshot: _Snapshot | None) -> None:
+               resolved: list[tuple[int, str]], snapshot: _Snapshot | None) -> CanonicalDoc:
         name = self.t.name
         new_conflicts = [_new_conflict(c) for _, r in self.results for c in r.conflicts]
         archived = [a for _, r in self.results for a in r.archived]
@@ -314,13 +340,7 @@ class _Pass:
             changes=tuple(changes),
         )
         self.journal.write_pending(name, outcome)
-        resolution = dict(resolved)
-        shown = [replace(c, resolved_gen=gen, resolution=resolution[c.id]) if c.id in resolution else c for c in stored]
-        shown += [StoredConflict(-(i + 1), gen, c.row_id, c.column, c.kind, c.title, c.message, c.detail, None, None)
-                  for i, c in enumerate(new_conflicts)]
-        archive = self.journal.archive(name) + [_archive_entry(a, gen) for a in archived]
-        doc = build_doc(table=state.table, sheet=self.t.sheet or "Tasks", tracker=name, lineage=lineage,
-                        generation=gen, conflicts=shown, archive=archive, title_column=self.t.title)
+        doc = self._doc(gen, lineage, state, stored, resolved, new_conflicts, archived)
 
         def unchanged_since_read() -> None:
             if _snapshot(self.t.canonical) != snapshot:
@@ -338,6 +358,18 @@ class _Pass:
             self.journal.drop_pending(name)
             raise
         self.journal.commit_pending(name, _file_hash(self.t.canonical))
+        return doc
+
+    def _doc(self, gen: int, lineage: str, state: State, stored: list[StoredConflict],
+             resolved: list[tuple[int, str]], new_conflicts: list[NewConflict],
+             archived: list[Any] = ()) -> CanonicalDoc:
+        resolution = dict(resolved)
+        shown = [replace(c, resolved_gen=gen, resolution=resolution[c.id]) if c.id in resolution else c for c in stored]
+        shown += [StoredConflict(-(i + 1), gen, c.row_id, c.column, c.kind, c.title, c.message, c.detail, None, None)
+                  for i, c in enumerate(new_conflicts)]
+        archive = self.journal.archive(self.t.name) + [_archive_entry(a, gen) for a in archived]
+        return build_doc(table=state.table, sheet=self.t.sheet or "Tasks", tracker=self.t.name, lineage=lineage,
+                         generation=gen, conflicts=shown, archive=archive, title_column=self.t.title)
 
     # -- reporting --------------------------------------------------------------------------------
 
@@ -359,7 +391,8 @@ class _Pass:
             copies=tuple(copies), changes=sum(len(r.changes) for _, r in self.results),
             inserted=sum(len(r.inserted) for _, r in self.results),
             archived=sum(len(r.archived) for _, r in self.results), columns_added=tuple(added),
-            conflicts=conflicts, resolved=len(resolved or ()), problems=intake.problems,
+            conflicts=conflicts, resolved=len(resolved or ()), problems=intake.problems + tuple(self.problems),
+            mirror_stale=self.mirror_stale,
             rows=len(state.table) if state else 0, details=tuple(d for d in details if d),
         )
 

@@ -17,13 +17,13 @@ from syncd.core.journal import Journal
 from syncd.errors import CopyRejected, SourceError
 from syncd.model import SheetRead
 from syncd.sources.base import CopyRef, Source
-from syncd.sources.folder import FolderSource
+from syncd.sources import build_source
 
 Progress = Callable[[str, int, int], None]
 
 
 def build_sources(tracker: TrackerConfig) -> list[Source]:
-    return [FolderSource(cfg, exclude=[tracker.canonical]) for cfg in tracker.sources]
+    return [build_source(cfg, exclude=[tracker.canonical]) for cfg in tracker.sources]
 
 
 def as_utc(value: dt.datetime | None) -> dt.datetime | None:

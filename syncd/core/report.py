@@ -62,6 +62,8 @@ class TrackerReport:
     problems: tuple[str, ...] = ()  # whole-source or canonical problems (one line each)
     rows: int = 0
     details: tuple[str, ...] = field(default=())  # one line per change, for --verbose / --dry-run
+    #: a mirrored source changed while this pass merged; the engine runs another pass
+    mirror_stale: bool = False
 
     @property
     def rejected(self) -> tuple[CopyReport, ...]:

@@ -1,0 +1,22 @@
+"""Places copies come from. ``build_source`` turns a source's config into the object that reads it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Iterable
+
+from syncd.config import FolderSourceConfig, SourceConfig
+from syncd.sources.base import CopyRef, Source
+
+
+def build_source(config: SourceConfig, exclude: Iterable[Path] = ()) -> Source:
+    if isinstance(config, FolderSourceConfig):
+        from syncd.sources.folder import FolderSource
+
+        return FolderSource(config, exclude=exclude)
+    from syncd.sources.gsheet import GSheetSource  # only loads Google's client when a sheet is configured
+
+    return GSheetSource(config)
+
+
+__all__ = ["CopyRef", "Source", "build_source"]

@@ -10,7 +10,12 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
 
+from typing import TYPE_CHECKING
+
 from syncd.model import SheetRead
+
+if TYPE_CHECKING:
+    from syncd.workbook.write import CanonicalDoc
 
 
 @dataclass(frozen=True)
@@ -48,3 +53,15 @@ class Source(ABC):
     @abstractmethod
     def read(self, ref: CopyRef, sheet: str | None) -> SheetRead:
         """The copy's table. Raises ``CopyRejected`` naming the copy and the reason."""
+
+    def mirrored_generation(self) -> int | None:
+        """For ``can_write_back`` sources: the canonical generation this place last received, if known."""
+        return None
+
+    def write_back(self, doc: "CanonicalDoc") -> None:
+        """Make this place hold the canonical ``doc`` (only where ``can_write_back``).
+
+        Raises ``SourceChanged`` when the place changed since it was last read (the engine then merges
+        again), ``SourceError`` when it cannot be reached (the rest of the sync stands).
+        """
+        raise NotImplementedError
