@@ -64,7 +64,7 @@ def merge_files(base: Path, ours: Path, theirs: Path, output: Path | None, *, sh
         fmt = output.suffix.lower().lstrip(".")
         if fmt not in ("csv", "xlsx"):
             try:
-                fmt = "xlsx" if check_file(ours, DEFAULT_LIMITS) in ("xlsx", "xls", "ods") else "csv"
+                fmt = "xlsx" if check_file(ours, DEFAULT_LIMITS) in ("xlsx", "xlsb", "xls", "ods") else "csv"
             except CopyRejected:
                 fmt = "csv"
         write_table(plain, output, conflicts=conflicts, fmt=fmt)
