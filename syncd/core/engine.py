@@ -266,7 +266,7 @@ class _Pass:
             result = initial_state(revisions, self.options)
             self.results.append(("first sync", result))
             for a in arrivals:
-                self._took(a, None, True, None)
+                self._took(a, None, True, None, counts=_counts_for(result, a.ref.name))
             return result.state
         for i, a in enumerate(arrivals):
             if self.progress:
@@ -293,8 +293,9 @@ class _Pass:
         idx = pick_base(self._revision(a), [g.table for g in candidates], self.options)
         return candidates[idx].table, candidates[idx].gen, True
 
-    def _took(self, a: Arrival, base_gen: int | None, inferred: bool, result: MergeResult | None) -> None:
-        counts = {
+    def _took(self, a: Arrival, base_gen: int | None, inferred: bool, result: MergeResult | None,
+              counts: dict[str, int] | None = None) -> None:
+        counts = counts or {
             "changes": len(result.changes) if result else 0,
             "inserted": len(result.inserted) if result else 0,
             "archived": len(result.archived) if result else 0,
@@ -395,6 +396,16 @@ class _Pass:
             mirror_stale=self.mirror_stale,
             rows=len(state.table) if state else 0, details=tuple(d for d in details if d),
         )
+
+
+def _counts_for(result: MergeResult, label: str) -> dict[str, int]:
+    """What one copy contributed to a first sync, where all copies are merged in one go."""
+    return {
+        "changes": sum(1 for c in result.changes if c.label == label),
+        "inserted": 0,
+        "archived": sum(1 for a in result.archived if a.label == label),
+        "conflicts": sum(1 for c in result.conflicts if label in {c.kept.label, *(o.label for o in c.others)}),
+    }
 
 
 def _cv(v: Any) -> dict[str, Any]:

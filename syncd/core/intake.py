@@ -105,7 +105,8 @@ def gather(
     if progress and refs:
         progress("", len(refs), len(refs))
     # oldest first: later copies then win "newest" clashes naturally, and a stale copy is applied first
-    arrivals.sort(key=lambda a: (a.modified, a.ref.name))
+    # (documents record their save time to the second only: the file's own mtime breaks ties)
+    arrivals.sort(key=lambda a: (a.modified, a.ref.mtime, a.ref.name))
     return Intake(tuple(arrivals), tuple(refusals), tuple(seen), tuple(problems))
 
 

@@ -13,7 +13,6 @@ import unicodedata
 from collections.abc import Callable, Iterable, Sequence
 from copy import copy
 
-from openpyxl.cell.cell import MergedCell
 from openpyxl.formatting.formatting import ConditionalFormatting, ConditionalFormattingList
 from openpyxl.formula.tokenizer import Token, Tokenizer
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
@@ -246,17 +245,12 @@ def remap_formula(formula: str | None, colmap: ColumnMap, sheet: str) -> str | N
 # --- keeping a template's look while its data area is rewritten ---------------------------------
 
 
-def clear_area(ws: Worksheet, last_col: int) -> None:
-    """Empty columns 1..``last_col`` of every row (values, styles, comments, merges) and forget
-    the per-row heights and hidden flags below the header, which belong to rows, not positions."""
-    for key in [k for k in ws._cells if k[1] <= last_col]:
-        del ws._cells[key]
+def forget_merges_and_rows(ws: Worksheet, last_col: int) -> None:
+    """Drop merged ranges reaching into columns 1..``last_col`` (the data is rewritten under them)
+    and the per-row heights and hidden flags below the header, which belong to rows, not positions."""
     for merged in list(ws.merged_cells.ranges):
         if merged.min_col <= last_col:
             ws.merged_cells.remove(merged)
-            for key in merged.cells:
-                if isinstance(ws._cells.get(key), MergedCell):
-                    del ws._cells[key]
     for r in [r for r in ws.row_dimensions if r >= 2]:
         del ws.row_dimensions[r]
 

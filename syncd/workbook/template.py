@@ -200,6 +200,7 @@ def human_comment(comment: Comment) -> tuple[str, str] | None:
 _NS_TAG = re.compile(rb"<[A-Za-z_][\w.-]*:(?:c|row)[\s/>]")
 _CELL = re.compile(rb'<c r="([A-Z]{1,3})([0-9]{1,7})"(?: s="([0-9]{1,6})")?+([^>]*?)(/?)>')
 _LATE_STYLE = re.compile(rb'<c r="[A-Z]{1,3}[0-9]{1,7}"(?: s="[0-9]{1,6}")?+[^>]*?\ss=')
+_FIRST_ROW = re.compile(rb'\s*<row r="1"[^>]*?(?:/>|>.*?</row>)', re.S)
 _ROW = re.compile(rb'<row r="([0-9]{1,7})"([^>]*)>')
 _ATTR = re.compile(rb'([\w:.-]+)="([^"]*)"')
 _TEXT = re.compile(rb"<t(?:\s[^>]*)?>(.*?)</t>", re.S)
@@ -221,9 +222,8 @@ def _fast_load(raw: bytes, sheet: str) -> tuple[Workbook, OldSheet] | None:
             close = xml.find(b"</sheetData>", start)
             if close < 0:
                 return None  # an empty sheet: nothing to gain
-            open_end = xml.index(b">", start) + 1
-            body = xml[open_end:close]
-            first = re.match(rb'\s*<row r="1"[^>]*?(?:/>|>.*?</row>)', body, re.S)
+            body = xml.index(b">", start) + 1
+            first = _FIRST_ROW.match(xml, body, close)
             header = first.group() if first else b""
             stub = xml[:start] + b"<sheetData>" + header + b"</sheetData>" + xml[close + len(b"</sheetData>"):]
             buf = io.BytesIO()
@@ -235,7 +235,7 @@ def _fast_load(raw: bytes, sheet: str) -> tuple[Workbook, OldSheet] | None:
         ws = _sheet_named(wb, sheet)
         if ws is None:
             return None
-        return wb, _scan(ws, body, strings, _note_fills(wb))
+        return wb, _scan(ws, xml, body, close, strings, _note_fills(wb))
     except _Unusual as exc:
         log.info("template sheet XML is unusual (%s); loading it completely", exc)
         return None
@@ -257,6 +257,7 @@ def _sheet_part(zin: zipfile.ZipFile, sheet: str) -> str | None:
 
 
 def _shared_strings(zin: zipfile.ZipFile) -> Callable[[int], str]:
+    """Look up a shared string by index (only files saved by Excel/LibreOffice have them)."""
     name = next((n for n in zin.NameToInfo if n.lower() == "xl/sharedstrings.xml"), None)
     items = _SI.findall(zin.read(name)) if name else []
 
@@ -270,21 +271,28 @@ def _inner_text(xml: bytes) -> str:
     return html.unescape(b"".join(_TEXT.findall(xml)).decode("utf-8", "replace"))
 
 
-def _scan(ws: Worksheet, body: bytes, strings: Callable[[int], str], note_fills: frozenset[int]) -> OldSheet:
-    if _NS_TAG.search(body):
+def _pieces(xml: bytes, start: int, end: int, size: int = 4 << 20):
+    """(start, end) spans of about ``size`` bytes, cut where a row starts, so a scan's lists stay small."""
+    while start < end:
+        cut = xml.find(b"<row", start + size, end)
+        cut = end if cut < 0 else cut
+        yield start, cut
+        start = cut
+
+
+def _scan(ws: Worksheet, xml: bytes, start: int, end: int, strings: Callable[[int], str],
+          note_fills: frozenset[int]) -> OldSheet:
+    """Build the ``OldSheet`` from the rows in ``xml[start:end]`` (the data sheet's sheetData) and
+    what openpyxl loaded of the sheet (header row, comments, links)."""
+    if _NS_TAG.search(xml, start, end):
         raise _Unusual("prefixed element names")
-    cells = _CELL.findall(body)
-    if len(cells) != body.count(b"<c ") or b"<c>" in body or b"<c/>" in body:
-        raise _Unusual("cells without a leading reference")
-    if _LATE_STYLE.search(body):
+    if _LATE_STYLE.search(xml, start, end):
         raise _Unusual("cell attributes in an unexpected order")
+    if xml.find(b"<c>", start, end) >= 0 or xml.find(b"<c/>", start, end) >= 0:
+        raise _Unusual("cells without a reference")
     old = OldSheet()
-    valued = {letters for letters, _, _, _, empty in cells if not empty}
-    old.extent = max((column_index_from_string(v.decode()) for v in valued), default=0)
-    old.last_row = next((int(row) for _, row, _, _, empty in reversed(cells) if not empty), 0)
     _read_header(ws, old, note_fills)
-    ids = _scan_ids(body, old.id_col, strings) if old.id_col else {}
-    _set_ids(old, ids)
+    header_extent = old.extent
     formats = ws.parent._cell_styles
     cache: dict[bytes, StyleArray] = {b"": _NO_STYLE}
     column: dict[bytes, int] = {}
@@ -300,22 +308,35 @@ def _scan(ws: Worksheet, body: bytes, strings: Callable[[int], str], note_fills:
             column[letters] = column_index_from_string(letters.decode())
         return column[letters]
 
-    # Most cells share their column's format: only the others are looked at one by one.
-    head = []
-    common: dict[bytes, Counter] = defaultdict(Counter)
-    for letters, row, style, _, _ in cells:
-        r = int(row)
-        if r > USUAL_STYLE_ROWS + 1:
+    # The first rows decide each column's usual format; after that only cells that differ from it
+    # (or lie right of the header) are looked at one by one.
+    head_end = end
+    for n, m in enumerate(_ROW.finditer(xml, start, end)):
+        if n > USUAL_STYLE_ROWS:
+            head_end = m.start()
             break
-        if r > 1:
-            head.append((r, col(letters), fmt(style)))
+    head, common = [], defaultdict(Counter)
+    for letters, row, style, _, _ in _CELL.findall(xml, start, head_end):
+        if row != b"1":
+            head.append((int(row), col(letters), fmt(style)))
             common[letters][style] += 1
     usual = {letters: counts.most_common(1)[0][0] for letters, counts in common.items()}
-    outside = {letters for letters in {cell[0] for cell in cells} if col(letters) > old.extent}
-    odd = [(int(row), col(letters), fmt(style)) for letters, row, style, _, _ in cells
-           if (style != usual.get(letters, b"") or letters in outside) and row != b"1"]
+    total, valued, odd = 0, set(), []
+    for lo, hi in _pieces(xml, start, end):
+        cells = _CELL.findall(xml, lo, hi)
+        total += len(cells)
+        valued.update({letters for letters, _, _, _, empty in cells if not empty})
+        outside = {letters for letters in {cell[0] for cell in cells} if col(letters) > header_extent}
+        odd += [(int(row), col(letters), fmt(style)) for letters, row, style, _, _ in cells
+                if (style != usual.get(letters, b"") or letters in outside) and row != b"1"]
+        old.last_row = next((int(row) for _, row, _, _, empty in reversed(cells) if not empty), old.last_row)
+    if total != xml.count(b"<c ", start, end):
+        raise _Unusual("cells without a leading reference")
+    old.extent = max([header_extent] + [col(letters) for letters in valued])
+    ids = _scan_ids(xml, start, end, old.id_col, strings) if old.id_col else {}
+    _set_ids(old, ids)
     _read_styles(old, head, odd, note_fills)
-    for row, attrs in _ROW.findall(body):
+    for row, attrs in _ROW.findall(xml, start, end):
         r = int(row)
         if r in ids and (b"ht=" in attrs or b"hidden=" in attrs or b"outlineLevel=" in attrs):
             a = {k.decode(): v.decode() for k, v in _ATTR.findall(attrs)}
@@ -325,11 +346,12 @@ def _scan(ws: Worksheet, body: bytes, strings: Callable[[int], str], note_fills:
     return old
 
 
-def _scan_ids(body: bytes, id_col: int, strings: Callable[[int], str]) -> dict[int, str]:
+def _scan_ids(xml: bytes, start: int, end: int, id_col: int, strings: Callable[[int], str]) -> dict[int, str]:
+    """Row -> id text of the id column's cells in ``xml[start:end]``."""
     letters = get_column_letter(id_col).encode()
     pattern = re.compile(rb'<c r="' + letters + rb'([0-9]{1,7})"([^>]*?)(?:/>|>(.{0,4000}?)</c>)', re.S)
     ids = {}
-    for row, attrs, inner in pattern.findall(body):
+    for row, attrs, inner in pattern.findall(xml, start, end):
         if inner.startswith(b"<is><t>") and inner.endswith(b"</t></is>") and b"<" not in inner[7:-9]:
             text = html.unescape(inner[7:-9].decode("utf-8", "replace"))  # what syncd itself writes
         elif b't="s"' in attrs:

@@ -5,50 +5,34 @@ their row ids back; the hidden ``_syncd`` sheet carries tracker, lineage and gen
 previous canonical is given as a template, what people set up in it (formatting, widths, moved
 columns, validations, their own sheets) is kept and only the data is rewritten.
 
-openpyxl builds and saves the workbook, except the cells of the table sheets: openpyxl needs tens
-of microseconds per cell, so those rows are written here as XML text and put into the saved file
-in place of openpyxl's (nearly empty) ``<sheetData>``.
+The rows of the table sheets are written as XML text (``sheetxml``), everything else by openpyxl;
+the previous canonical is read by ``template``.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import io
-import logging
-import math
 import os
-import tempfile
-import zipfile
 from collections import defaultdict, deque
-from collections.abc import Callable, Iterable, Sequence
-from copy import copy
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from openpyxl import Workbook
-from openpyxl.cell.cell import Cell
-from openpyxl.comments import Comment
 from openpyxl.styles.cell_style import StyleArray
-from openpyxl.styles.numbers import is_date_format
 from openpyxl.utils import column_index_from_string, get_column_letter
-from openpyxl.utils.datetime import to_excel
 from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.worksheet import Worksheet
 
 from syncd.errors import CanonicalError, SyncdError
-from syncd.model import META_SHEET, ROW_ID_COLUMN, Table, Value, WorkbookMeta
+from syncd.model import META_SHEET, ROW_ID_COLUMN, Table, WorkbookMeta
 from syncd.workbook import layout
 from syncd.workbook.atomic import atomic_write, describe_os_error
+from syncd.workbook.sheetxml import NO_STYLE, SheetData, XlsxBook, put_small_cell, write_plain_sheet
 from syncd.workbook.template import OldSheet, open_template
 
-log = logging.getLogger(__name__)
 
 NOTE_KINDS = ("conflict", "duplicate", "deleted")
-_EXACT_INT = 2**53  # beyond this a number cell would round the digits a person typed
 _ID_WIDTH = 14.0
-_NUMBER_FORMATS = {"date": layout.DATE_FORMAT, "datetime": layout.DATETIME_FORMAT, "time": layout.TIME_FORMAT}
-_SPOOL_BYTES = 32 * 2**20  # sheet XML beyond this goes to a scratch file beside the destination
-_NO_STYLE = StyleArray()
-_LETTERS = ("",) + tuple(get_column_letter(c) for c in range(1, 16385))
 
 
 @dataclass(frozen=True)
@@ -122,7 +106,7 @@ def write_canonical(
     wb, old = loaded if loaded is not None else (Workbook(), OldSheet())
     if loaded is None:
         wb.remove(wb.active)
-    book = _Book(wb, os.path.dirname(os.path.realpath(name)))
+    book = XlsxBook(wb, os.path.dirname(os.path.realpath(name)))
     try:
         _render(book, doc, old)
         _save(book, name, before_replace)
@@ -137,255 +121,13 @@ def write_tables_xlsx(path: str | os.PathLike, sheets: Sequence[tuple[str, Table
     """
     wb = Workbook()
     wb.remove(wb.active)
-    book = _Book(wb, os.path.dirname(os.path.realpath(path)))
+    book = XlsxBook(wb, os.path.dirname(os.path.realpath(path)))
     try:
         for title, table in sheets:
-            _plain_sheet(book, wb.create_sheet(title), table)
+            write_plain_sheet(book, wb.create_sheet(title), table)
         book.save(path)
     finally:
         book.close()
-
-
-# --- cell values and styles ----------------------------------------------------------------------
-
-
-def _bind(value: object) -> tuple[Value, str, str]:
-    """(value to store, data type n/s/b/d, style kind) — strings are always literal text."""
-    if value is None:
-        return None, "n", ""
-    if isinstance(value, str):
-        text = layout.clean_text(value)
-        return text, "s", "quoted" if text[:1] in ("=", "+", "-", "@") else ""
-    if isinstance(value, bool):
-        return value, "b", ""
-    if isinstance(value, int):
-        return (value, "n", "") if -_EXACT_INT <= value <= _EXACT_INT else (str(value), "s", "")
-    if isinstance(value, float):
-        return (value, "n", "") if math.isfinite(value) else (str(value), "s", "")
-    if isinstance(value, dt.datetime):
-        value = value.replace(tzinfo=None)  # a sheet has no time zones; keep the wall-clock time
-        return (value, "d", "datetime") if value.year >= 1900 else (value.isoformat(sep=" "), "s", "")
-    if isinstance(value, dt.date):
-        return (value, "d", "date") if value.year >= 1900 else (value.isoformat(), "s", "")
-    if isinstance(value, dt.time):
-        return value.replace(tzinfo=None), "d", "time"
-    return _bind(str(value))
-
-
-def _escape(text: str) -> str:
-    if "&" in text:
-        text = text.replace("&", "&amp;")
-    if "<" in text:
-        text = text.replace("<", "&lt;")
-    if ">" in text:
-        text = text.replace(">", "&gt;")
-    if "\r" in text:  # a raw CR would be read back as a line feed
-        text = text.replace("\r", "&#13;")
-    return text
-
-
-def _format_fits(number_format: str, kind: str) -> bool:
-    if not is_date_format(number_format):
-        return False
-    return kind != "time" or "h" in number_format.lower()
-
-
-@dataclass
-class _ParentStub:
-    parent: Workbook
-
-
-class _Book:
-    """One workbook being written: its distinct cell styles, each built once, and the table sheets
-    whose rows are written as XML text."""
-
-    def __init__(self, wb: Workbook, scratch_dir: str) -> None:
-        self.wb = wb
-        self.scratch_dir = scratch_dir
-        self.sheets: list[_SheetData] = []
-        self._ids: dict[tuple, int] = {}
-        self._quick: dict[tuple, int] = {}
-        self._alive: list[StyleArray] = []
-        scratch = Cell(None)
-        scratch.parent = _ParentStub(wb)  # style collections live on the workbook
-        for attr, value in (("font", layout.HEADER_FONT), ("fill", layout.HEADER_FILL),
-                            ("border", layout.HEADER_BORDER), ("alignment", layout.HEADER_ALIGNMENT)):
-            setattr(scratch, attr, value)
-        self.header = copy(scratch._style)
-        self._scratch = scratch
-
-    def style_id(self, base: StyleArray, kind: str, note: str | None = None) -> int:
-        """Index in the workbook's cell formats of ``base`` adapted to a value of ``kind``."""
-        # Looked up per cell, so keyed by the identity of the (long-lived) format object first.
-        quick = (id(base), kind, note)
-        found = self._quick.get(quick)
-        if found is not None:
-            return found
-        key = (*base, kind, note)
-        found = self._ids.get(key)
-        if found is None:
-            cell = self._scratch
-            cell._style = copy(base)
-            cell._style.quotePrefix = 1 if kind == "quoted" else 0  # Excel keeps it text on edit
-            wanted = _NUMBER_FORMATS.get(kind)
-            if wanted and not _format_fits(cell.number_format, kind):
-                cell.number_format = wanted
-            if note:
-                cell.fill = layout.NOTE_FILLS[note]
-            found = self._ids[key] = self.wb._cell_styles.add(cell._style)
-        self._quick[quick] = found
-        self._alive.append(base)  # keeps id(base) from being reused while the key exists
-        return found
-
-    def sheet_data(self, ws: Worksheet) -> _SheetData:
-        data = _SheetData(self, ws)
-        self.sheets.append(data)
-        return data
-
-    def save(self, path: str | os.PathLike) -> None:
-        """Save the workbook to ``path`` with the table sheets' rows put in."""
-        for data in self.sheets:
-            data.finish()
-        buf = io.BytesIO()
-        self.wb.save(buf)
-        ours = {data.ws.path.lstrip("/"): data for data in self.sheets}
-        with zipfile.ZipFile(buf) as zin, zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED, allowZip64=True) as zout:
-            for info in zin.infolist():
-                part = zin.read(info.filename)
-                data = ours.get(info.filename)
-                if data is None:
-                    zout.writestr(info, part)
-                    continue
-                start = part.index(b"<sheetData")
-                close = part.find(b"</sheetData>", start)
-                end = close + len(b"</sheetData>") if close >= 0 else part.index(b">", start) + 1
-                with zout.open(info.filename, "w", force_zip64=True) as out:
-                    out.write(part[:start] + b"<sheetData>")
-                    data.copy_to(out)
-                    out.write(b"</sheetData>" + part[end:])
-
-    def close(self) -> None:
-        for data in self.sheets:
-            data.file.close()
-
-
-class _SheetData:
-    """The rows of one sheet as ``<sheetData>`` XML, kept in a scratch file until the save."""
-
-    def __init__(self, book: _Book, ws: Worksheet) -> None:
-        self.book = book
-        self.ws = ws
-        self.file = tempfile.SpooledTemporaryFile(max_size=_SPOOL_BYTES, dir=book.scratch_dir)
-        self._buf: list[str] = []
-        self.overflow: dict[tuple[int, int], str] = {}
-        self.last_row = 0
-        self.last_col = 0  # set by whoever fills the sheet
-
-    def cell(self, row: int, col: int, value: object, base: StyleArray, note: str | None = None) -> str:
-        """XML for one cell ('' when there is nothing to write). Text is always written as text."""
-        t = type(value)
-        if t is str and value:
-            text = value if value.isprintable() else layout.clean_text(value)
-            sid = self.book.style_id(base, "quoted" if text[0] in "=+-@" else "", note)
-            if len(text) > layout.MAX_CELL_CHARS:
-                self.overflow[(row, col)] = text
-                text = text[: layout.MAX_CELL_CHARS]
-            style = f' s="{sid}"' if sid else ""
-            space = ' xml:space="preserve"' if text[0].isspace() or text[-1].isspace() else ""
-            return f'<c r="{_LETTERS[col]}{row}"{style} t="inlineStr"><is><t{space}>{_escape(text)}</t></is></c>'
-        if (t is int and -_EXACT_INT <= value <= _EXACT_INT) or (t is float and math.isfinite(value)):
-            sid = self.book.style_id(base, "", note)
-            style = f' s="{sid}"' if sid else ""
-            return f'<c r="{_LETTERS[col]}{row}"{style}><v>{value!r}</v></c>'
-        stored, data_type, kind = _bind(value)
-        if data_type == "s" and stored:
-            return self.cell(row, col, stored, base, note)
-        sid = self.book.style_id(base, kind, note)
-        style = f' s="{sid}"' if sid else ""
-        if stored is None or stored == "":
-            return f'<c r="{_LETTERS[col]}{row}"{style}/>' if sid else ""
-        if data_type == "b":
-            return f'<c r="{_LETTERS[col]}{row}"{style} t="b"><v>{int(stored)}</v></c>'
-        return f'<c r="{_LETTERS[col]}{row}"{style}><v>{to_excel(stored)!r}</v></c>'
-
-    def styled(self, row: int, col: int, style: StyleArray) -> str:
-        """XML for an empty cell that only carries a format."""
-        sid = self.book.wb._cell_styles.add(style) if any(style) else 0
-        return f'<c r="{_LETTERS[col]}{row}" s="{sid}"/>' if sid else ""
-
-    def row(self, row: int, cells: Iterable[str]) -> None:
-        body = "".join(cells)
-        dim = self.ws.row_dimensions.get(row)
-        attrs = "".join(f' {k}="{v}"' for k, v in dict(dim).items()) if dim is not None else ""
-        if not body and not attrs:
-            return
-        self.last_row = max(self.last_row, row)
-        self._buf.append(f'<row r="{row}"{attrs}>{body}</row>')
-        if len(self._buf) >= 1000:
-            self._flush()
-
-    def _flush(self) -> None:
-        self.file.write("".join(self._buf).encode("utf-8"))
-        self._buf = []
-
-    def finish(self) -> None:
-        self._flush()
-        if self.last_row and self.last_col:
-            # openpyxl states the used range from its own cells: give it both corners.
-            self.ws.cell(row=1, column=1)
-            self.ws.cell(row=self.last_row, column=self.last_col)
-
-    def copy_to(self, out) -> None:
-        self.file.seek(0)
-        while chunk := self.file.read(1 << 20):
-            out.write(chunk)
-
-    def attach_comments(self, notes: dict[tuple[int, int], list[str]], people: dict[tuple[int, int], tuple[str, str]]) -> None:
-        """Give cells their comments: syncd's ``notes`` and the rest of any cut text (author
-        syncd), and people's own (author, text), kept after a marker when a note shares the cell."""
-        for (row, col), full in self.overflow.items():
-            notes.setdefault((row, col), []).append(
-                f"This cell held {len(full):,} characters, more than the {layout.MAX_CELL_CHARS:,} a "
-                f"spreadsheet cell can hold. The rest of the text is here:\n{full[layout.MAX_CELL_CHARS:]}"
-            )
-        for key in notes.keys() | people.keys():
-            author, text = layout.COMMENT_AUTHOR, "\n\n".join(notes.get(key, ()))
-            if key in people:
-                person, said = people[key]
-                if text:
-                    text += layout.HUMAN_COMMENT_MARK.format(author=person) + said
-                else:
-                    author, text = person, said
-            text = layout.clean_text(text)[: layout.MAX_CELL_CHARS]
-            width, height = layout.comment_size(text)
-            self.ws.cell(row=key[0], column=key[1]).comment = Comment(text, author, height=height, width=width)
-
-
-def _plain_sheet(book: _Book, ws: Worksheet, table: Table) -> None:
-    """Fill an empty sheet with ``table`` as a plain list: bold frozen header with a filter,
-    typed values (text always as text, dates formatted), sensible column widths."""
-    data = book.sheet_data(ws)
-    data.last_col = table.width
-    data.row(1, [data.cell(1, j, c, book.header) for j, c in enumerate(table.columns, 1)])
-    cell = data.cell
-    for r, row in enumerate(table.rows, 2):
-        data.row(r, [cell(r, j, v, _NO_STYLE) for j, v in enumerate(row, 1) if v is not None])
-    if table.columns:
-        ws.freeze_panes = "A2"
-        ws.auto_filter.ref = f"A1:{get_column_letter(table.width)}{len(table) + 1}"
-    for j, column in enumerate(table.columns, 1):
-        values = [row[j - 1] for row in table.rows]
-        ws.column_dimensions[get_column_letter(j)].width = layout.column_width(column, values)
-    data.attach_comments({}, {})
-
-
-def _put_small(ws: Worksheet, row: int, col: int, value: object) -> None:
-    """One cell of a small sheet through openpyxl, with the same literal-text rule."""
-    stored, data_type, _ = _bind(value)
-    cell = ws.cell(row=row, column=col)
-    # Below openpyxl's own type guessing, which would make "=..." a formula and "#N/A" an error.
-    cell._value = str(stored) if data_type == "d" else stored
-    cell.data_type = "s" if data_type == "d" else data_type
 
 
 # --- the workbook ----------------------------------------------------------------------------
@@ -418,7 +160,7 @@ def _find_sheet(wb: Workbook, title: str):
     return next((s for s in wb._sheets if s.title.casefold() == title.casefold()), None)
 
 
-def _render(book: _Book, doc: CanonicalDoc, old: OldSheet) -> None:
+def _render(book: XlsxBook, doc: CanonicalDoc, old: OldSheet) -> None:
     wb = book.wb
     for stale in (_find_sheet(wb, META_SHEET), _find_sheet(wb, layout.LISTS_SHEET)):
         if stale is not None:
@@ -444,7 +186,7 @@ def _render(book: _Book, doc: CanonicalDoc, old: OldSheet) -> None:
     _tidy(wb, ws)
 
 
-def _replace_sheet(book: _Book, title: str, table: Table, index: int) -> Worksheet:
+def _replace_sheet(book: XlsxBook, title: str, table: Table, index: int) -> Worksheet:
     """A fresh sheet with ``table``, in the old sheet's place, keeping its tab colour and widths."""
     wb = book.wb
     old = _find_sheet(wb, title)
@@ -460,7 +202,7 @@ def _replace_sheet(book: _Book, title: str, table: Table, index: int) -> Workshe
                     widths[layout.normalize_header(cell.value)] = dim.width
         wb.remove(old)
     ws = wb.create_sheet(title, index)
-    _plain_sheet(book, ws, table)
+    write_plain_sheet(book, ws, table)
     for j, column in enumerate(table.columns, 1):
         width = widths.get(layout.normalize_header(column))
         if width:
@@ -476,8 +218,8 @@ def _write_meta(wb: Workbook, meta: WorkbookMeta) -> None:
     rows = [("key", "value"), ("tracker", meta.tracker), ("lineage", meta.lineage),
             ("generation", meta.generation), ("written_at", written_at), ("note", layout.META_EXPLANATION)]
     for i, (key, value) in enumerate(rows, 1):
-        _put_small(ws, i, 1, key)
-        _put_small(ws, i, 2, value)
+        put_small_cell(ws, i, 1, key)
+        put_small_cell(ws, i, 2, value)
     ws.column_dimensions["A"].width = 14
     ws.column_dimensions["B"].width = 90
     ws.sheet_state = "hidden"
@@ -495,7 +237,7 @@ def _add_dropdown(wb: Workbook, ws: Worksheet, col: int, nrows: int, values: tup
         lists.sheet_state = "hidden"
         at = 1 + len({c for _, c in lists._cells})
         for i, v in enumerate(values, 1):
-            _put_small(lists, i, at, v)
+            put_small_cell(lists, i, at, v)
         letter = get_column_letter(at)
         formula = f"'{layout.LISTS_SHEET}'!${letter}$1:${letter}${len(values)}"
     else:
@@ -518,7 +260,7 @@ def _tidy(wb: Workbook, data: Worksheet) -> None:
         sheet.sheet_view.tabSelected = sheet is active
 
 
-def _save(book: _Book, name: str, before_replace: Callable[[], None] | None) -> None:
+def _save(book: XlsxBook, name: str, before_replace: Callable[[], None] | None) -> None:
     aborted: list[BaseException] = []
 
     def guarded() -> None:
@@ -581,7 +323,7 @@ def _plan(columns: tuple[str, ...], old: OldSheet) -> list[tuple[int, int | None
     return plan + [(-1, old.id_col)]
 
 
-def _write_data_sheet(book: _Book, ws: Worksheet, doc: CanonicalDoc, old: OldSheet) -> dict[str, int]:
+def _write_data_sheet(book: XlsxBook, ws: Worksheet, doc: CanonicalDoc, old: OldSheet) -> dict[str, int]:
     """Rewrite the data sheet in place; returns the final column of each table column."""
     table = doc.table
     fresh = not ws._cells and not ws.column_dimensions
@@ -592,8 +334,8 @@ def _write_data_sheet(book: _Book, ws: Worksheet, doc: CanonicalDoc, old: OldShe
     def colmap(c: int) -> int | None:
         return new_of_old.get(c) if c <= old.extent else c
 
-    layout.clear_area(ws, max(old.extent, width))
-    ws._cells.clear()
+    layout.forget_merges_and_rows(ws, max(old.extent, width))
+    ws._cells.clear()  # every cell is written anew below
     # Formats beyond the table (a coloured empty column) are written back as they were.
     leftovers = {r: kept for r, cells in old.beyond.items() if (kept := [(c, s) for c, s in cells if c > width])}
     data = book.sheet_data(ws)
@@ -618,7 +360,7 @@ def _write_data_sheet(book: _Book, ws: Worksheet, doc: CanonicalDoc, old: OldShe
     texts: dict[tuple[int, int], list[str]] = {}
     people: dict[tuple[int, int], tuple[str, str]] = {}
     links: dict[tuple[int, int], object] = {}
-    bases = [old.base.get(src, _NO_STYLE) if src else _NO_STYLE for _, src in plan]
+    bases = [old.base.get(src, NO_STYLE) if src else NO_STYLE for _, src in plan]
     columns = [(j, i, bases[j - 1]) for j, (i, _) in enumerate(plan, 1)]
     # Rows needing more than "value in its column's format" go the slow way; most rows do not.
     special = {r for r, _ in old.styles} | {r for r, _ in old.comments} | {r for r, _ in old.links}
@@ -653,7 +395,7 @@ def _write_data_sheet(book: _Book, ws: Worksheet, doc: CanonicalDoc, old: OldShe
     return {name: j for j, name in enumerate(names, 1) if j < width}
 
 
-def _special_cell(data: _SheetData, old: OldSheet, plan: list, notes: dict, texts: dict, people: dict, links: dict,
+def _special_cell(data: SheetData, old: OldSheet, plan: list, notes: dict, texts: dict, people: dict, links: dict,
                   r: int, j: int, old_r: int | None, value: object, base: StyleArray) -> str:
     """A data cell with its own format, a person's comment or link, or syncd's notes."""
     src = plan[j - 1][1]
