@@ -335,3 +335,20 @@ def test_progress_shows_on_a_terminal_only(team):
     assert proc.wait(timeout=60) == 0
     text = out.decode(errors="replace")
     assert "reading copy0.xlsx" in text and "merging copy2.xlsx" in text
+
+
+def test_rows_added_and_deleted_directly_in_the_canonical_are_kept(team):
+    copy_from_canonical(team.canonical, team.canonical, author="Lead",
+                        edit=lambda ws: (add_row(ws, {"ID": "T-9", "Task": "Plan offsite", "Owner": "Lead"}),
+                                         delete_row(ws, "T-4")))
+    team.sync()
+    # a copy made before those edits changes something else; neither edit is undone
+    copy_from_canonical(team.root / "canonical" / "tasks.xlsx", team.inbox / "ann.xlsx", author="Ann",
+                        modified=at(9), edit=lambda ws: set_value(ws, "T-1", "Owner", "Zed"))
+    team.sync()
+    rows = team.by_id()
+    assert rows["T-9"]["Task"] == "Plan offsite" and "T-4" not in rows and rows["T-1"]["Owner"] == "Zed"
+    archived = team.sheet("Archive")
+    assert [a["ID"] for a in archived] == ["T-4"] and archived[0]["From file"] == "tasks.xlsx"
+    ids = [r["ID"] for r in team.rows()]
+    assert len(ids) == len(set(ids))
