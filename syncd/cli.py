@@ -144,5 +144,8 @@ def merge_cmd(base: Path, ours: Path, theirs: Path, output: Path | None, sheet: 
     sys.exit(EXIT_OK)
 
 
+main.add_command(__import__("syncd.cli_inspect", fromlist=["inspect_cmd"]).inspect_cmd)
+main.add_command(__import__("syncd.cli_watch", fromlist=["watch"]).watch)
+
 if __name__ == "__main__":  # pragma: no cover
     main()

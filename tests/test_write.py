@@ -14,7 +14,6 @@ import re
 import shutil
 import subprocess
 import zipfile
-from pathlib import Path
 
 import openpyxl
 import pytest
@@ -322,6 +321,24 @@ def test_columns_people_moved_stay_where_they_put_them(tmp_path):
     assert ws.column_dimensions["F"].hidden and not ws.column_dimensions["E"].hidden
 
 
+def test_a_column_typed_without_a_header_stays_where_it_was_typed(tmp_path):
+    path = tmp_path / "tasks.xlsx"
+    write_canonical(doc_of(), path)
+    wb = openpyxl.load_workbook(path)
+    ws = wb["Tasks"]
+    ws.insert_cols(3)
+    for r, text in ((2, "venue booked?"), (4, "ask Cem")):
+        ws.cell(r, 3).value = text
+    wb.save(path)
+
+    # the reader names such a column after its letter; the merge hands it back under that name
+    rows = [r + [c] for r, c in zip(ROWS, ["venue booked?", None, "ask Cem"])]
+    write_canonical(doc_of(rows, columns=COLUMNS + ["Column C"]), path, template=path)
+    ws = data_sheet(path)
+    assert header_of(ws) == ["Task", "Owner", "Column C", "Due", "Hours", ROW_ID_COLUMN]
+    assert [ws.cell(r, 3).value for r in (2, 3, 4)] == ["venue booked?", None, "ask Cem"]
+
+
 def test_removed_column_takes_its_formats_and_rules_along(tmp_path):
     path = tmp_path / "tasks.xlsx"
     write_canonical(doc_of(), path)
@@ -380,6 +397,39 @@ def test_formatting_of_rows_follows_them_when_read_back_via_libreoffice(tmp_path
     assert ws["A1"].font.name == "Georgia"
 
 
+def test_syncds_note_is_recognised_after_libreoffice_forgot_its_author(tmp_path):
+    from builders import resave_with_libreoffice
+
+    path = tmp_path / "tasks.xlsx"
+    write_canonical(doc_of(notes=(CellNote("r2", "Owner", "Ann typed Bob, Cem typed Dan."),)), path)
+    lo = resave_with_libreoffice(path, tmp_path / "lo" / "tasks.xlsx")
+    write_canonical(doc_of(), lo, template=lo)
+    ws = data_sheet(lo)
+    assert ws["B3"].comment is None and fill_rgb(ws["B3"]) is None
+
+
+def test_a_persons_comment_and_link_stay_with_their_task_next_to_syncds_note(tmp_path):
+    path = tmp_path / "tasks.xlsx"
+    write_canonical(doc_of(), path)
+    wb = openpyxl.load_workbook(path)
+    ws = wb["Tasks"]
+    ws["A3"].comment = Comment("Printer quote attached", "Priya")
+    ws["A3"].hyperlink = "https://example.com/quote"
+    wb.save(path)
+
+    resorted = [ROWS[1], ROWS[2], ROWS[0]]
+    write_canonical(doc_of(resorted, ["r2", "r3", "r1"], notes=(CellNote("r2", "Task", "Retitled in two copies."),)),
+                    path, template=path)
+    ws = data_sheet(path)
+    assert ws["A2"].value == "Print flyers" and ws["A2"].hyperlink.target == "https://example.com/quote"
+    assert "Retitled in two copies." in ws["A2"].comment.text and "Printer quote attached" in ws["A2"].comment.text
+    assert ws["A3"].comment is None and ws["A3"].hyperlink is None
+
+    write_canonical(doc_of(resorted, ["r2", "r3", "r1"]), path, template=path)  # the conflict is settled
+    comment = data_sheet(path)["A2"].comment
+    assert (comment.author, comment.text) == ("Priya", "Printer quote attached")
+
+
 def test_the_quick_template_scan_matches_a_full_load(tmp_path, monkeypatch):
     path = tmp_path / "tasks.xlsx"
     doc = doc_of(notes=(CellNote("r3", "Hours", "check"),))
@@ -389,9 +439,29 @@ def test_the_quick_template_scan_matches_a_full_load(tmp_path, monkeypatch):
     shutil.copy(path, quick)
     shutil.copy(path, slow)
     write_canonical(doc, quick, template=quick)
-    monkeypatch.setattr(template_module, "_fast_load", lambda raw, sheet: None)
+    monkeypatch.setattr(template_module, "_fast_load", lambda *args: None)
     write_canonical(doc, slow, template=slow)
     assert sheet_xml(quick) == sheet_xml(slow)
+
+
+def test_a_canonical_saved_by_an_unusual_program_still_keeps_its_formatting(tmp_path):
+    path = tmp_path / "tasks.xlsx"
+    write_canonical(doc_of(), path)
+    personalise(path)
+    # a program that writes each cell's type before its format (legal, just unusual)
+    with zipfile.ZipFile(path) as z:
+        parts = {n: z.read(n) for n in z.namelist()}
+    sheet = parts["xl/worksheets/sheet1.xml"].decode()
+    swapped = re.sub(r'<c r="([A-Z]+[0-9]+)" s="([0-9]+)" t="(\w+)"', r'<c r="\1" t="\3" s="\2"', sheet)
+    assert swapped != sheet
+    parts["xl/worksheets/sheet1.xml"] = swapped.encode()
+    with zipfile.ZipFile(path, "w") as z:
+        for name, data in parts.items():
+            z.writestr(name, data)
+
+    write_canonical(doc_of([ROWS[1], ROWS[0], ROWS[2]], ["r2", "r1", "r3"]), path, template=path)
+    ws = data_sheet(path)
+    assert ws["A2"].value == "Print flyers" and ws["A2"].font.i and not ws["A3"].font.i
 
 
 def test_unreadable_template_means_a_fresh_canonical(tmp_path):

@@ -41,6 +41,7 @@ from syncd.merge import (
 )
 from syncd.model import SheetRead, Table, WorkbookMeta
 from syncd.sources.base import Source
+from syncd.workbook.atomic import remove_stale_temps
 from syncd.workbook.read import read_sheet
 from syncd.workbook.write import CanonicalDoc, write_canonical
 
@@ -87,6 +88,9 @@ def sync_tracker(tracker: TrackerConfig, journal: Journal, *, dry_run: bool = Fa
 
 
 def recover(tracker: TrackerConfig, journal: Journal) -> None:
+    # A sync killed mid-write leaves its temporary file beside the canonical. We hold the state
+    # lock, so no other syncd is writing this canonical now.
+    remove_stale_temps(tracker.canonical)
     pending = journal.pending(tracker.name)
     if pending is None:
         return
@@ -126,8 +130,18 @@ def _snapshot(path: Path) -> _Snapshot | None:
         return _Snapshot(st.st_size, st.st_mtime_ns, hashlib.sha256(path.read_bytes()).hexdigest())
     except FileNotFoundError:
         return None
+    except IsADirectoryError:
+        raise CanonicalError(f"The canonical {path} is a folder, not a workbook. Move or rename that folder, or set "
+                             "`canonical` in the configuration to a file name; then run syncd again.") from None
     except OSError as exc:
         raise CanonicalError(f"Cannot open the canonical {path}: {exc.strerror or exc}.") from None
+
+
+def _marked_read_only(path: Path) -> bool:
+    try:
+        return not path.stat().st_mode & 0o222
+    except OSError:
+        return False
 
 
 def dedupe_ids(table: Table) -> Table:
@@ -340,6 +354,12 @@ class _Pass:
             new_conflicts=tuple(new_conflicts), resolved=tuple(resolved), archived=tuple(archived),
             changes=tuple(changes),
         )
+        if snapshot is not None and _marked_read_only(self.t.canonical):
+            # Windows refuses to replace a read-only file and POSIX would silently do it; refuse on both.
+            raise CanonicalError(
+                f"The canonical {self.t.canonical} is marked read-only, so syncd has left it as it is. Clear the "
+                "read-only mark (file Properties, or `chmod u+w`) and run syncd again."
+            )
         self.journal.write_pending(name, outcome)
         doc = self._doc(gen, lineage, state, stored, resolved, new_conflicts, archived)
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import errno
 import os
+import re
 import secrets
 import stat
 import sys
@@ -48,8 +49,8 @@ def atomic_write(
     tmp = _create_temp(target)
     try:
         yield tmp
-        _copy_mode(target, tmp)
         _fsync_file(tmp)
+        _copy_mode(target, tmp)  # after the fsync: the old file's mode may be read-only
         if before_replace is not None:
             before_replace()
         _replace(tmp, target)
@@ -64,6 +65,27 @@ def atomic_write_bytes(dest: str | os.PathLike, data: bytes) -> None:
     """Atomically make ``dest`` contain exactly ``data`` (see :func:`atomic_write`)."""
     with atomic_write(dest) as tmp:
         tmp.write_bytes(data)
+
+
+def remove_stale_temps(dest: str | os.PathLike) -> list[Path]:
+    """Delete the temporary files that interrupted :func:`atomic_write` calls for ``dest`` left
+    beside it (the process was killed, or the machine lost power, before the rename). Returns what
+    was removed. Call it only while no other process can be writing ``dest`` (syncd holds its state
+    lock), since a live writer's temporary file looks the same.
+    """
+    target = Path(os.path.realpath(dest))
+    pattern = re.compile(rf"\.{re.escape(target.name)}\.[0-9a-f]{{8}}{re.escape(TEMP_SUFFIX)}")
+    removed = []
+    try:
+        names = os.listdir(target.parent)
+    except OSError:
+        return removed
+    for name in names:
+        if pattern.fullmatch(name):
+            with contextlib.suppress(OSError):
+                (target.parent / name).unlink()
+                removed.append(target.parent / name)
+    return removed
 
 
 def describe_os_error(exc: OSError) -> str:

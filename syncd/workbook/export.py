@@ -31,7 +31,9 @@ def conflicts_path(dest: str | os.PathLike) -> Path:
     return path.with_name(f"{path.name}.conflicts.csv")
 
 
-def write_table(table: Table, dest: str | os.PathLike, *, conflicts: Table | None = None, fmt: str | None = None) -> None:
+def write_table(
+    table: Table, dest: str | os.PathLike, *, conflicts: Table | None = None, fmt: str | None = None
+) -> None:
     """Write ``table`` to ``dest`` as CSV or .xlsx, chosen by ``fmt`` ("csv"/"xlsx") or else by
     ``dest``'s extension.
 

@@ -46,6 +46,12 @@ NOTE_FILLS = {kind: PatternFill(fill_type="solid", fgColor="FF" + rgb) for kind,
 #: Joins syncd's note and a comment a person had written on the same cell, so the person's text
 #: survives and can be separated again on the next write.
 HUMAN_COMMENT_MARK = "\n\n— earlier comment by {author} —\n"
+#: How the comment on a cell whose text was too long starts (see ``OVERFLOW_NOTE``).
+OVERFLOW_NOTE_START = "This cell held "
+OVERFLOW_NOTE = (
+    OVERFLOW_NOTE_START + "{length:,} characters, more than the {limit:,} a spreadsheet cell can hold. "
+    "The rest of the text is here:\n{rest}"
+)
 HUMAN_COMMENT_RE = re.compile(r"\n\n— earlier comment by (?P<author>.*?) —\n(?P<text>.*)\Z", re.S)
 
 # --- meta sheet -------------------------------------------------------------------------------
@@ -103,7 +109,8 @@ def sheet_title_problem(title: str) -> str | None:
     if len(title) > 31:
         return f"the sheet name “{title}” is longer than the 31 characters Excel allows"
     if _SHEET_TITLE_BAD.search(title) or title.startswith("'") or title.endswith("'"):
-        return f"the sheet name “{title}” contains a character Excel does not allow (\\ / * ? : [ ] or a quote at either end)"
+        return (f"the sheet name “{title}” contains a character Excel does not allow "
+                "(\\ / * ? : [ ] or a quote at either end)")
     if _ILLEGAL_RE.search(title):
         return f"the sheet name “{title}” contains an invisible control character"
     return None

@@ -166,6 +166,7 @@ class SheetData:
 
     def __init__(self, book: XlsxBook, ws: Worksheet) -> None:
         self.book = book
+        self._quick = book._quick  # the per-cell shortcut of book.style_id
         self.ws = ws
         self.file = tempfile.SpooledTemporaryFile(max_size=_SPOOL_BYTES, dir=book.scratch_dir)
         self._buf: list[str] = []
@@ -178,7 +179,10 @@ class SheetData:
         t = type(value)
         if t is str and value:
             text = value if value.isprintable() else layout.clean_text(value)
-            sid = self.book.style_id(base, "quoted" if text[0] in "=+-@" else "", note)
+            kind = "quoted" if text[0] in "=+-@" else ""
+            sid = self._quick.get((id(base), kind, note))
+            if sid is None:
+                sid = self.book.style_id(base, kind, note)
             if len(text) > layout.MAX_CELL_CHARS:
                 self.overflow[(row, col)] = text
                 text = text[: layout.MAX_CELL_CHARS]
@@ -186,7 +190,9 @@ class SheetData:
             space = ' xml:space="preserve"' if text[0].isspace() or text[-1].isspace() else ""
             return f'<c r="{_LETTERS[col]}{row}"{style} t="inlineStr"><is><t{space}>{_escape(text)}</t></is></c>'
         if (t is int and -_EXACT_INT <= value <= _EXACT_INT) or (t is float and math.isfinite(value)):
-            sid = self.book.style_id(base, "", note)
+            sid = self._quick.get((id(base), "", note))
+            if sid is None:
+                sid = self.book.style_id(base, "", note)
             style = f' s="{sid}"' if sid else ""
             return f'<c r="{_LETTERS[col]}{row}"{style}><v>{value!r}</v></c>'
         stored, data_type, kind = _bind(value)
@@ -232,14 +238,15 @@ class SheetData:
         while chunk := self.file.read(1 << 20):
             out.write(chunk)
 
-    def attach_comments(self, notes: dict[tuple[int, int], list[str]], people: dict[tuple[int, int], tuple[str, str]]) -> None:
+    def attach_comments(
+        self, notes: dict[tuple[int, int], list[str]], people: dict[tuple[int, int], tuple[str, str]]
+    ) -> None:
         """Give cells their comments: syncd's ``notes`` and the rest of any cut text (author
         syncd), and people's own (author, text), kept after a marker when a note shares the cell."""
         for (row, col), full in self.overflow.items():
+            rest = full[layout.MAX_CELL_CHARS:]
             notes.setdefault((row, col), []).append(
-                f"This cell held {len(full):,} characters, more than the {layout.MAX_CELL_CHARS:,} a "
-                f"spreadsheet cell can hold. The rest of the text is here:\n{full[layout.MAX_CELL_CHARS:]}"
-            )
+                layout.OVERFLOW_NOTE.format(length=len(full), limit=layout.MAX_CELL_CHARS, rest=rest))
         for key in notes.keys() | people.keys():
             author, text = layout.COMMENT_AUTHOR, "\n\n".join(notes.get(key, ()))
             if key in people:

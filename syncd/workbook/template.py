@@ -17,9 +17,10 @@ import logging
 import os
 import posixpath
 import re
+import warnings
 import zipfile
 from collections import Counter, defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from copy import copy
 from dataclasses import dataclass, field
 
@@ -62,13 +63,16 @@ class OldSheet:
     beyond: dict[int, list[tuple[int, StyleArray]]] = field(default_factory=dict)
 
 
-def open_template(path: str | os.PathLike, sheet: str) -> tuple[Workbook, OldSheet] | None:
+def open_template(
+    path: str | os.PathLike, sheet: str, replaced: Sequence[str] = ()
+) -> tuple[Workbook, OldSheet] | None:
     """Load the previous canonical for rewriting, with what its sheet ``sheet`` held.
 
     The returned workbook's data sheet holds only its header row and the cells that carry comments
-    or links; everything else of that sheet is in the ``OldSheet``. ``None`` when there is no file
-    or it cannot be used (damaged, hostile, not an .xlsx): then the canonical is written fresh.
-    Macros and external links are never loaded.
+    or links; everything else of that sheet is in the ``OldSheet``. Sheets named in ``replaced``
+    (rewritten whole, like Conflicts) may come with their header row only. ``None`` when there is
+    no file or it cannot be used (damaged, hostile, not an .xlsx): then the canonical is written
+    fresh. Macros and external links are never loaded.
     """
     if not os.path.exists(path):
         return None  # the first write: nothing to keep yet
@@ -78,13 +82,16 @@ def open_template(path: str | os.PathLike, sheet: str) -> tuple[Workbook, OldShe
             raise ValueError("not an .xlsx workbook")
         with open(path, "rb") as fh:
             raw = fh.read()
-        found = _fast_load(raw, sheet)
-        if found is None:
-            wb = load_workbook(io.BytesIO(raw), keep_vba=False, keep_links=False, rich_text=True)
-            ws = _sheet_named(wb, sheet)
-            old = read_cells(ws, _note_fills(wb)) if ws is not None else OldSheet()
-        else:
-            wb, old = found
+        # openpyxl warns about every extension it drops (slicers, sparklines...): not news for a person.
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            found = _fast_load(raw, sheet, replaced)
+            if found is None:
+                wb = load_workbook(io.BytesIO(raw), keep_vba=False, keep_links=False, rich_text=True)
+                ws = _sheet_named(wb, sheet)
+                old = read_cells(ws, _note_fills(wb)) if ws is not None else OldSheet()
+            else:
+                wb, old = found
     except Exception as exc:  # any damage at all: the data matters more than the look
         log.warning("could not reuse the formatting of %s (%s); writing it fresh", os.fspath(path), exc)
         return None
@@ -106,12 +113,12 @@ def read_cells(ws: Worksheet, note_fills: frozenset[int]) -> OldSheet:
             ids[r] = str(cell._value).strip()
     _set_ids(old, ids)
     data = sorted((r, c, cell._style) for (r, c), cell in ws._cells.items() if r > 1)
-    _read_styles(old, [d for d in data if d[0] <= USUAL_STYLE_ROWS + 1], data, note_fills)
+    highlighted = _read_styles(old, [d for d in data if d[0] <= USUAL_STYLE_ROWS + 1], data, note_fills)
     for r in ids:
         dim = ws.row_dimensions.get(r)
         if dim is not None:
             old.row_dims[r] = (dim.ht, dim.hidden, dim.outlineLevel, dim.collapsed)
-    _read_notes(ws, old, ids)
+    _read_notes(ws, old, ids, highlighted)
     return old
 
 
@@ -141,15 +148,20 @@ def _set_ids(old: OldSheet, ids: dict[int, str]) -> None:
         old.rows.setdefault(ids[r], r)  # a row pasted twice: the first keeps the formats
 
 
-def _read_styles(old: OldSheet, head: list, cells: list, note_fills: frozenset[int]) -> None:
+def _read_styles(old: OldSheet, head: list, cells: list, note_fills: frozenset[int]) -> set[tuple[int, int]]:
     """Set the columns' usual formats from ``head`` and keep the formats of ``cells`` that differ;
-    both are (row, column, raw format) of data cells, ``head`` those of the first rows."""
+    both are (row, column, raw format) of data cells, ``head`` those of the first rows. Returns
+    the cells among them that carry syncd's note highlight."""
     usual: dict[int, Counter] = defaultdict(Counter)
     for _, c, style in head:
-        usual[c][tuple(plain_style(style, note_fills))] += 1
-    old.base = {c: StyleArray(list(counts.most_common(1)[0][0])) for c, counts in usual.items()}
+        usual[c][tuple(style)] += 1
+    raw_base = {c: counts.most_common(1)[0][0] for c, counts in usual.items()}
+    old.base = {c: plain_style(StyleArray(list(raw)), note_fills) for c, raw in raw_base.items()}
+    highlighted = {(-1, c) for c, raw in raw_base.items() if raw[1] in note_fills}  # (-1, c): the whole column
     with_id = set(old.rows.values())
     for r, c, style in cells:
+        if style.fillId in note_fills:
+            highlighted.add((r, c))
         plain = plain_style(style, note_fills)
         if c > old.extent:
             if any(plain):
@@ -162,14 +174,15 @@ def _read_styles(old: OldSheet, head: list, cells: list, note_fills: frozenset[i
             plain = copy(plain)  # under a removed highlight shows the column's usual fill
             plain.fillId = base.fillId
         old.styles[(r, c)] = plain
+    return highlighted
 
 
-def _read_notes(ws: Worksheet, old: OldSheet, ids: dict[int, str]) -> None:
+def _read_notes(ws: Worksheet, old: OldSheet, ids: dict[int, str], highlighted: set[tuple[int, int]]) -> None:
     for (r, c), cell in ws._cells.items():
         if r < 2 or r not in ids:
             continue
         if cell.comment is not None:
-            human = human_comment(cell.comment)
+            human = human_comment(cell.comment, (r, c) in highlighted or (-1, c) in highlighted)
             if human:
                 old.comments[(r, c)] = human
         if cell.hyperlink is not None:
@@ -186,12 +199,19 @@ def plain_style(style: StyleArray, note_fills: frozenset[int]) -> StyleArray:
     return style
 
 
-def human_comment(comment: Comment) -> tuple[str, str] | None:
-    """The (author, text) of the part of a comment a person wrote; syncd's own notes are rewritten
-    on every write, so a comment by syncd only counts for the person's text kept inside it."""
-    if (comment.author or "") != layout.COMMENT_AUTHOR:
-        return comment.author or "someone", comment.text or ""
-    m = layout.HUMAN_COMMENT_RE.search(comment.text or "")
+def human_comment(comment: Comment, highlighted: bool = False) -> tuple[str, str] | None:
+    """The (author, text) of the part of a comment a person wrote.
+
+    syncd's own notes are rewritten on every write, so of a note by syncd only a person's text
+    kept inside it counts. A comment is syncd's when its author is syncd, or — since LibreOffice
+    forgets comment authors — when it sits on a cell syncd highlighted or tells of a cut text.
+    """
+    text, author = comment.text or "", (comment.author or "").strip()
+    ours = (author == layout.COMMENT_AUTHOR or (not author and highlighted)
+            or text.startswith(layout.OVERFLOW_NOTE_START))
+    if not ours:
+        return author or "someone", text
+    m = layout.HUMAN_COMMENT_RE.search(text)
     return (m.group("author"), m.group("text")) if m else None
 
 
@@ -203,42 +223,58 @@ _LATE_STYLE = re.compile(rb'<c r="[A-Z]{1,3}[0-9]{1,7}"(?: s="[0-9]{1,6}")?+[^>]
 _FIRST_ROW = re.compile(rb'\s*<row r="1"[^>]*?(?:/>|>.*?</row>)', re.S)
 _ROW = re.compile(rb'<row r="([0-9]{1,7})"([^>]*)>')
 _ATTR = re.compile(rb'([\w:.-]+)="([^"]*)"')
-_TEXT = re.compile(rb"<t(?:\s[^>]*)?>(.*?)</t>", re.S)
-_SI = re.compile(rb"<si>(.*?)</si>", re.S)
 
 
 class _Unusual(Exception):
     """The sheet XML is not in the shape the scan knows; openpyxl loads it the slow way."""
 
 
-def _fast_load(raw: bytes, sheet: str) -> tuple[Workbook, OldSheet] | None:
+def _fast_load(raw: bytes, sheet: str, replaced: Sequence[str]) -> tuple[Workbook, OldSheet] | None:
     try:
         with zipfile.ZipFile(io.BytesIO(raw)) as zin:
             part = _sheet_part(zin, sheet)
             if part is None:
                 return None
             xml = zin.read(part)
-            start = xml.index(b"<sheetData")
-            close = xml.find(b"</sheetData>", start)
-            if close < 0:
+            span = _rows_span(xml)
+            if span is None:
                 return None  # an empty sheet: nothing to gain
-            body = xml.index(b">", start) + 1
-            first = _FIRST_ROW.match(xml, body, close)
-            header = first.group() if first else b""
-            stub = xml[:start] + b"<sheetData>" + header + b"</sheetData>" + xml[close + len(b"</sheetData>"):]
+            stubs = {part: _header_only(xml, *span)}
+            for name in replaced:
+                other = _sheet_part(zin, name)
+                if other is not None and other != part:
+                    other_xml = zin.read(other)
+                    other_span = _rows_span(other_xml)
+                    if other_span is not None:
+                        stubs[other] = _header_only(other_xml, *other_span)
             buf = io.BytesIO()
             with zipfile.ZipFile(buf, "w", zipfile.ZIP_STORED) as zout:
                 for info in zin.infolist():
-                    zout.writestr(info.filename, stub if info.filename == part else zin.read(info.filename))
+                    zout.writestr(info.filename, stubs.get(info.filename) or zin.read(info.filename))
             strings = _shared_strings(zin)
         wb = load_workbook(io.BytesIO(buf.getvalue()), keep_vba=False, keep_links=False, rich_text=True)
         ws = _sheet_named(wb, sheet)
         if ws is None:
             return None
-        return wb, _scan(ws, xml, body, close, strings, _note_fills(wb))
+        return wb, _scan(ws, xml, *span, strings, _note_fills(wb))
     except _Unusual as exc:
         log.info("template sheet XML is unusual (%s); loading it completely", exc)
         return None
+
+
+def _rows_span(xml: bytes) -> tuple[int, int] | None:
+    """Where the rows inside ``<sheetData>`` start and end; ``None`` for an empty sheetData."""
+    start = xml.find(b"<sheetData")
+    close = xml.find(b"</sheetData>", start)
+    if start < 0 or close < 0:
+        return None
+    return xml.index(b">", start) + 1, close
+
+
+def _header_only(xml: bytes, start: int, end: int) -> bytes:
+    """The sheet XML with only its first row (when that is row 1) left in ``<sheetData>``."""
+    first = _FIRST_ROW.match(xml, start, end)
+    return xml[:start] + (first.group() if first else b"") + xml[end:]
 
 
 def _sheet_part(zin: zipfile.ZipFile, sheet: str) -> str | None:
@@ -259,7 +295,8 @@ def _sheet_part(zin: zipfile.ZipFile, sheet: str) -> str | None:
 def _shared_strings(zin: zipfile.ZipFile) -> Callable[[int], str]:
     """Look up a shared string by index (only files saved by Excel/LibreOffice have them)."""
     name = next((n for n in zin.NameToInfo if n.lower() == "xl/sharedstrings.xml"), None)
-    items = _SI.findall(zin.read(name)) if name else []
+    # Split, not a lazy regex: a crafted file without closing tags must not cost quadratic time.
+    items = [part[part.find(b"<si") :] for part in zin.read(name).split(b"</si>")[:-1]] if name else []
 
     def lookup(index: int) -> str:
         return _inner_text(items[index]) if 0 <= index < len(items) else ""
@@ -268,7 +305,13 @@ def _shared_strings(zin: zipfile.ZipFile) -> Callable[[int], str]:
 
 
 def _inner_text(xml: bytes) -> str:
-    return html.unescape(b"".join(_TEXT.findall(xml)).decode("utf-8", "replace"))
+    """The text of the ``<t>`` elements in ``xml`` (an inline or shared string), joined."""
+    out = []
+    for part in xml.split(b"</t>")[:-1]:
+        start = max(part.rfind(b"<t>"), part.rfind(b"<t "))
+        if start >= 0:
+            out.append(part[part.index(b">", start) + 1 :])
+    return html.unescape(b"".join(out).decode("utf-8", "replace"))
 
 
 def _pieces(xml: bytes, start: int, end: int, size: int = 4 << 20):
@@ -335,27 +378,27 @@ def _scan(ws: Worksheet, xml: bytes, start: int, end: int, strings: Callable[[in
     old.extent = max([header_extent] + [col(letters) for letters in valued])
     ids = _scan_ids(xml, start, end, old.id_col, strings) if old.id_col else {}
     _set_ids(old, ids)
-    _read_styles(old, head, odd, note_fills)
+    highlighted = _read_styles(old, head, odd, note_fills)
     for row, attrs in _ROW.findall(xml, start, end):
         r = int(row)
         if r in ids and (b"ht=" in attrs or b"hidden=" in attrs or b"outlineLevel=" in attrs):
             a = {k.decode(): v.decode() for k, v in _ATTR.findall(attrs)}
             old.row_dims[r] = (float(a["ht"]) if "ht" in a else None, a.get("hidden") in ("1", "true"),
                                int(a.get("outlineLevel", 0) or 0), a.get("collapsed") in ("1", "true"))
-    _read_notes(ws, old, ids)
+    _read_notes(ws, old, ids, highlighted)
     return old
 
 
 def _scan_ids(xml: bytes, start: int, end: int, id_col: int, strings: Callable[[int], str]) -> dict[int, str]:
     """Row -> id text of the id column's cells in ``xml[start:end]``."""
     letters = get_column_letter(id_col).encode()
-    pattern = re.compile(rb'<c r="' + letters + rb'([0-9]{1,7})"([^>]*?)(?:/>|>(.{0,4000}?)</c>)', re.S)
+    pattern = re.compile(rb'<c r="' + letters + rb'([0-9]{1,7})"([^>]*?)(?:/>|>(.{0,300}?)</c>)', re.S)
     ids = {}
     for row, attrs, inner in pattern.findall(xml, start, end):
         if inner.startswith(b"<is><t>") and inner.endswith(b"</t></is>") and b"<" not in inner[7:-9]:
             text = html.unescape(inner[7:-9].decode("utf-8", "replace"))  # what syncd itself writes
         elif b't="s"' in attrs:
-            value = re.search(rb"<v>\s*([0-9]+)\s*</v>", inner)
+            value = re.search(rb"<v>\s*([0-9]{1,9})\s*</v>", inner)
             text = strings(int(value.group(1))) if value else ""
         elif b't="inlineStr"' in attrs:
             text = _inner_text(inner)

@@ -102,20 +102,41 @@ def write_canonical(
         if problem:
             raise CanonicalError(f"could not write {name}: {problem} — choose another sheet name")
     _check_doc(doc)
-    loaded = open_template(template, doc.sheet) if template is not None else None
+    replaced = [title for title, _ in doc.extra_sheets]
+    loaded = open_template(template, doc.sheet, replaced) if template is not None else None
     wb, old = loaded if loaded is not None else (Workbook(), OldSheet())
     if loaded is None:
         wb.remove(wb.active)
     book = XlsxBook(wb, os.path.dirname(os.path.realpath(name)))
+    vetoed: list[BaseException] = []
+
+    def check() -> None:
+        try:
+            if before_replace is not None:
+                before_replace()
+        except BaseException as exc:
+            vetoed.append(exc)
+            raise
+
     try:
         _render(book, doc, old)
-        _save(book, name, before_replace)
+        with atomic_write(name, before_replace=check) as tmp:
+            book.save(tmp)
+    except Exception as exc:
+        if (vetoed and exc is vetoed[0]) or isinstance(exc, SyncdError):
+            raise
+        if isinstance(exc, OSError):
+            raise CanonicalError(f"could not write {name}: {describe_os_error(exc)}") from exc
+        raise CanonicalError(
+            f"could not write {name}: saving failed unexpectedly ({type(exc).__name__}: {exc}) — the old "
+            "file is unchanged; please report this to whoever looks after syncd"
+        ) from exc
     finally:
         book.close()
 
 
 def write_tables_xlsx(path: str | os.PathLike, sheets: Sequence[tuple[str, Table]]) -> None:
-    """Write a new workbook of plain sheets (see :func:`write_table_sheet`) to ``path``.
+    """Write a new workbook of plain sheets (see ``sheetxml.write_plain_sheet``) to ``path``.
 
     Not atomic by itself: write to the path :func:`syncd.workbook.atomic.atomic_write` yields.
     """
@@ -258,32 +279,6 @@ def _tidy(wb: Workbook, data: Worksheet) -> None:
     # Several selected tabs put Excel in "group" mode, where typing edits every grouped sheet.
     for sheet in wb.worksheets:
         sheet.sheet_view.tabSelected = sheet is active
-
-
-def _save(book: XlsxBook, name: str, before_replace: Callable[[], None] | None) -> None:
-    aborted: list[BaseException] = []
-
-    def guarded() -> None:
-        if before_replace is None:
-            return
-        try:
-            before_replace()
-        except BaseException as exc:
-            aborted.append(exc)
-            raise
-
-    try:
-        with atomic_write(name, before_replace=guarded) as tmp:
-            book.save(tmp)
-    except Exception as exc:
-        if (aborted and exc is aborted[0]) or isinstance(exc, SyncdError):
-            raise
-        if isinstance(exc, OSError):
-            raise CanonicalError(f"could not write {name}: {describe_os_error(exc)}") from exc
-        raise CanonicalError(
-            f"could not write {name}: saving failed unexpectedly ({type(exc).__name__}: {exc}) — the old "
-            "file is unchanged; please report this to whoever looks after syncd"
-        ) from exc
 
 
 # --- the data sheet ----------------------------------------------------------------------------

@@ -1,0 +1,391 @@
+"""Generate the labelled evaluation sets for duplicate detection (deterministic, seeded).
+
+``python -m bench.make_dupes_eval`` writes ``bench/data/dupes_eval.csv`` (a marketing team's task
+tracker) and ``bench/data/records_eval.csv`` (people records, for ``syncd dupes --columns``). Each row
+carries an ``Entity`` label: rows with the same label are the same task (or person), rows with
+different labels are not. The benchmark drops that column before scoring.
+
+The variations are written from how people retype a task in their own copy of a tracker — typos,
+words moved around, their own abbreviations, qualifiers such as "(v2)" or "- draft", articles added or
+dropped, accents lost, a verb swapped for a synonym — and the hard negatives from how a team's tasks
+really differ: the next quarter's budget review, the next issue of a newsletter, the same banner for
+another campaign or channel, "Banner v2" next to "Banner v3", the same person's two tasks. None of it
+looks at how syncd scores, so the figures measure the scorer rather than the generator.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import random
+import unicodedata
+from pathlib import Path
+
+SEED = 20260601
+DATA = Path(__file__).resolve().parent / "data"
+
+CAMPAIGNS = [
+    "Spring Sale", "Summer Launch", "Back to School", "Black Friday", "Cyber Monday", "Holiday Gift Guide",
+    "Brand Refresh", "Partner Summit", "Customer Stories", "Loyalty Program", "Earth Day", "Mother's Day",
+    "Valentine's Day", "Year in Review", "Employer Branding", "Recruiting Drive", "Community Meetup",
+    "Café Opening", "Fête de la Musique", "Oktoberfest", "São Paulo Roadshow", "Zürich Office Launch",
+    "App 2.0 Launch", "Product Hunt Launch", "Trade Show Berlin", "Webinar Series", "Free Trial Push",
+    "Referral Program", "Pricing Update", "Winter Clearance", "東京 Launch", "Kraków Hackathon",
+    "Nordic Expansion", "Green Week", "Developer Days", "Retail Partners", "Ramadan Offers", "Diwali Sale",
+]
+CHANNELS = ["Email", "Instagram", "LinkedIn", "Facebook", "TikTok", "YouTube", "Blog", "Website", "Print",
+            "Podcast", "Events", "PR", "Paid Search", "Newsletter", "Twitter"]
+OWNERS = ["Ann", "Bob", "Cleo", "Dev", "Eve", "Farid", "Grace", "Hiro", "Inès", "Jonas", "Kasia", "Lena",
+          "Marco", "Nadia", "Omar", "Priya", "Quentin", "Rosa", "Sven", "Tomás"]
+TOPICS = ["remote work", "pricing", "onboarding", "sustainability", "customer support", "AI features",
+          "café culture", "data privacy", "team rituals", "product roadmap", "mobile app", "security",
+          "hiring", "integrations", "analytics", "accessibility"]
+PARTNERS = ["Acme Corp", "Müller GmbH", "Nguyễn Trading", "Globex", "Initech", "Ørsted", "Umbrella Ltd",
+            "Stark Industries", "Wayne Enterprises", "Société Lumière", "Hooli", "Soylent"]
+LANGUAGES = ["German", "French", "Spanish", "Italian", "Japanese", "Polish", "Portuguese", "Dutch"]
+DOCS = ["brochure", "product sheet", "press kit", "FAQ page", "onboarding guide", "price list"]
+SWAG = ["t-shirts", "tote bags", "stickers", "mugs", "badges", "roll-up banners"]
+MONTHS = ["January", "February", "March", "April", "May", "June", "July", "August", "September",
+          "October", "November", "December"]
+STATUSES = ["Not started", "In progress", "Blocked", "Done", "Waiting"]
+
+#: (template, verbs that fit it, synonyms people use for those verbs). Slots: {verb} {period}
+#: {campaign} {channel} {topic} {partner} {language} {doc} {swag} {n} {v}
+TEMPLATES = [
+    ("{verb} {period} newsletter", ["Draft", "Send", "Proofread", "Schedule"], {"Draft": "Write"}),
+    ("{verb} {campaign} landing page", ["Design", "Build", "Update", "Review"], {"Design": "Create"}),
+    ("{verb} {channel} ads for {campaign}", ["Create", "Launch", "Pause", "Review"], {"Create": "Make"}),
+    ("{period} budget review", [""], {}),
+    ("{verb} venue for {campaign}", ["Book", "Pay", "Visit"], {"Book": "Reserve"}),
+    ("{verb} press release for {campaign}", ["Draft", "Approve", "Send out"], {"Draft": "Write"}),
+    ("Blog post: {topic}", [""], {}),
+    ("Newsletter #{n}", [""], {}),
+    ("Record podcast episode {n} on {topic}", [""], {}),
+    ("{campaign} kickoff meeting", [""], {}),
+    ("Weekly status report - week {n}", [""], {}),
+    ("{channel} banner v{v} for {campaign}", [""], {}),
+    ("Translate {doc} into {language}", [""], {}),
+    ("Order {swag} for {campaign}", [""], {}),
+    ("Follow up with {partner} about {topic}", [""], {}),
+    ("{period} social media calendar", [""], {}),
+    ("{verb} product photos for {campaign}", ["Shoot", "Edit", "Select"], {"Shoot": "Take"}),
+    ("Case study: {partner}", [""], {}),
+    ("{verb} webinar on {topic}", ["Host", "Promote", "Record"], {"Host": "Run"}),
+    ("Send invoice to {partner}", [""], {}),
+    ("{period} report for the board", [""], {}),
+    ("A/B test subject lines for {campaign} email", [""], {}),
+    ("Set up tracking for {campaign}", [""], {}),
+    ("Write {n} blog posts about {topic}", [""], {}),
+    ("Brief agency on {campaign}", [""], {}),
+    ("{verb} {period} customer survey", ["Send", "Analyse"], {"Analyse": "Analyze"}),
+    ("Prepare booth for {campaign}", [""], {}),
+    ("Renew {channel} ad account", [""], {}),
+]
+
+# How people shorten words in their own copy (whole words, any case).
+ABBREVIATIONS = {
+    "meeting": ["mtg"], "newsletter": ["newsltr", "NL"], "management": ["mgmt"], "marketing": ["mktg"],
+    "and": ["&", "+"], "with": ["w/"], "episode": ["ep.", "ep"], "information": ["info"], "photos": ["pics"],
+    "promotion": ["promo"], "kickoff": ["kick-off", "kick off"], "email": ["e-mail", "mail"],
+    "instagram": ["IG", "Insta"], "facebook": ["FB"], "linkedin": ["LI"], "landing page": ["LP"],
+    "press release": ["PR"], "report": ["rpt"], "review": ["rvw"], "calendar": ["cal"],
+    "social media": ["social", "SM"], "about": ["abt", "re"], "number": ["no."], "january": ["Jan"],
+    "february": ["Feb"], "march": ["Mar"], "april": ["Apr"], "june": ["Jun"], "july": ["Jul"],
+    "august": ["Aug"], "september": ["Sept", "Sep"], "october": ["Oct"], "november": ["Nov"],
+    "december": ["Dec"], "weekly": ["wkly"], "week": ["wk"], "presentation": ["pres", "prez"],
+    "products": ["prods"], "product": ["prod"], "customer": ["cust"], "document": ["doc"],
+}
+QUARTER_WORDS = {"Q1": ["first quarter", "1st quarter", "Q1"], "Q2": ["second quarter", "2nd quarter", "Q2"],
+                 "Q3": ["third quarter", "3rd quarter", "Q3"], "Q4": ["fourth quarter", "4th quarter", "Q4"]}
+PREFIXES = ["Copy of ", "RE: ", "TODO: ", "NEW - ", "[WIP] ", "Fwd: ", "!! "]
+SUFFIXES = [" (v2)", " - draft", " (draft)", " (copy)", " - updated", " (urgent)", " - tbc", " – draft",
+            " v2", " (final)", " - ASAP", "!!", " (updated)"]
+KEYBOARD = {c: n for c, n in zip("qwertyuiopasdfghjklzxcvbnm", "wqrtyuiopoasdfghjklkzxcvbnb")}
+
+
+def strip_accents(text: str) -> str:
+    return "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
+
+
+def _period(rng: random.Random) -> str:
+    kind = rng.random()
+    year = rng.choice([2025, 2026, 2027])
+    if kind < 0.45:
+        q = f"Q{rng.randint(1, 4)}"
+        return f"{q} {year}" if rng.random() < 0.25 else q
+    if kind < 0.8:
+        month = rng.choice(MONTHS)
+        return f"{month} {year}" if rng.random() < 0.3 else month
+    if kind < 0.9:
+        return f"H{rng.randint(1, 2)} {year}"
+    return str(year)
+
+
+def _slots(rng: random.Random) -> dict[str, str]:
+    return {
+        "period": _period(rng), "campaign": rng.choice(CAMPAIGNS), "channel": rng.choice(CHANNELS),
+        "topic": rng.choice(TOPICS), "partner": rng.choice(PARTNERS), "language": rng.choice(LANGUAGES),
+        "doc": rng.choice(DOCS), "swag": rng.choice(SWAG), "n": str(rng.randint(2, 60)), "v": str(rng.randint(1, 4)),
+    }
+
+
+class Task:
+    """One real task: a template filled in, plus the columns the team fills."""
+
+    def __init__(self, rng: random.Random, template: int | None = None, slots: dict | None = None,
+                 verb: str | None = None) -> None:
+        self.template = rng.randrange(len(TEMPLATES)) if template is None else template
+        text, verbs, _ = TEMPLATES[self.template]
+        self.verb = verb if verb is not None else rng.choice(verbs)
+        self.slots = dict(slots) if slots is not None else _slots(rng)
+        self.campaign = self.slots["campaign"] if "{campaign}" in text or rng.random() < 0.5 else ""
+        self.channel = self.slots["channel"] if "{channel}" in text else rng.choice(CHANNELS + [""] * 4)
+        self.owner = rng.choice(OWNERS)
+        self.due = dt.date(2026, 1, 1) + dt.timedelta(days=rng.randrange(365))
+        self.status = rng.choice(STATUSES)
+
+    def title(self) -> str:
+        text = TEMPLATES[self.template][0].replace("{verb}", self.verb).strip()
+        return " ".join(text.format(**self.slots).split())
+
+    def uses(self, slot: str) -> bool:
+        return "{" + slot + "}" in TEMPLATES[self.template][0]
+
+
+# ---- how a person retypes a title ------------------------------------------------------------------
+
+def typo(rng: random.Random, title: str) -> str:
+    words = title.split(" ")
+    long = [i for i, w in enumerate(words) if len(w) >= 4 and w.isalpha()]
+    if not long:
+        return title
+    i = rng.choice(long)
+    w = words[i]
+    p = rng.randrange(1, len(w) - 1)
+    kind = rng.randrange(4)
+    if kind == 0:
+        w = w[:p] + w[p + 1] + w[p] + w[p + 2:]
+    elif kind == 1:
+        w = w[:p] + w[p + 1:]
+    elif kind == 2:
+        w = w[:p] + w[p] + w[p:]
+    else:
+        w = w[:p] + KEYBOARD.get(w[p].lower(), w[p]) + w[p + 1:]
+    words[i] = w
+    return " ".join(words)
+
+
+def reorder(rng: random.Random, title: str) -> str:
+    if ": " in title:
+        head, tail = title.split(": ", 1)
+        return f"{tail} - {head}"
+    words = title.split()
+    if len(words) < 3:
+        return title
+    if rng.random() < 0.6:
+        sep = rng.choice([" - ", " – ", " ", ": "])
+        return " ".join(words[1:]) + sep + words[0].lower()
+    i = rng.randrange(len(words) - 1)
+    words[i], words[i + 1] = words[i + 1], words[i]
+    return " ".join(words)
+
+
+def abbreviate(rng: random.Random, title: str) -> str:
+    low = title.lower()
+    for q, forms in QUARTER_WORDS.items():
+        if q in title.split() and rng.random() < 0.6:
+            return title.replace(q, rng.choice(forms[:2]))
+    found = [w for w in ABBREVIATIONS if f" {w} " in f" {low} "]
+    if not found:
+        return title
+    word = rng.choice(found)
+    at = f" {low} ".index(f" {word} ")
+    return title[:at] + rng.choice(ABBREVIATIONS[word]) + title[at + len(word):]
+
+
+def qualify(rng: random.Random, title: str) -> str:
+    if rng.random() < 0.35:
+        return rng.choice(PREFIXES) + title
+    return title + rng.choice(SUFFIXES)
+
+
+def recase(rng: random.Random, title: str) -> str:
+    return rng.choice([title.lower(), title.upper(), title.title(), title[0].lower() + title[1:]])
+
+
+def articles(rng: random.Random, title: str) -> str:
+    words = title.split()
+    if "the" in words:
+        words.remove("the")
+        return " ".join(words)
+    i = rng.randrange(1, len(words)) if len(words) > 1 else 0
+    words.insert(i, rng.choice(["the", "a", "our"]))
+    return " ".join(words)
+
+
+def punctuate(rng: random.Random, title: str) -> str:
+    choice = rng.randrange(4)
+    if choice == 0:
+        return title + "."
+    if choice == 1:
+        return title.replace(" ", "  ", 1)
+    if choice == 2:
+        return strip_accents(title)
+    return title.replace(":", " -").replace(" - ", ": ", 1) if (":" in title or " - " in title) else " " + title
+
+
+def plural(rng: random.Random, title: str) -> str:
+    words = title.split()
+    i = rng.randrange(len(words))
+    w = words[i]
+    if not w.isalpha() or len(w) < 4:
+        return title
+    words[i] = w[:-1] if w.endswith("s") and not w.endswith("ss") else w + "s"
+    return " ".join(words)
+
+
+EDITS = [(typo, 5), (reorder, 3), (abbreviate, 4), (qualify, 4), (recase, 2), (articles, 2), (punctuate, 3),
+         (plural, 1)]
+
+
+def retype(rng: random.Random, task: Task) -> str:
+    """A duplicate's title: the same task typed again by someone else (one to three edits)."""
+    verb = task.verb
+    synonyms = TEMPLATES[task.template][2]
+    if verb in synonyms and rng.random() < 0.12:
+        verb = synonyms[verb]
+    title = Task.title(_Retitled(task, verb))
+    funcs, weights = zip(*EDITS)
+    for _ in range(rng.choice([1, 1, 2, 2, 3])):
+        title = rng.choices(funcs, weights)[0](rng, title)
+    return " ".join(title.split()) if rng.random() < 0.9 else title
+
+
+class _Retitled:
+    def __init__(self, task: Task, verb: str) -> None:
+        self.template, self.slots, self.verb = task.template, task.slots, verb
+
+
+# ---- what makes two tasks different ----------------------------------------------------------------
+
+def _other_period(rng: random.Random, period: str) -> str:
+    parts = period.split()
+    head = parts[0]
+    if head.startswith("Q") and len(head) == 2:
+        parts[0] = f"Q{rng.choice([q for q in range(1, 5) if q != int(head[1])])}"
+    elif head.startswith("H") and len(head) == 2:
+        parts[0] = "H2" if head == "H1" else "H1"
+    elif head in MONTHS:
+        parts[0] = rng.choice([m for m in MONTHS if m != head])
+    elif head.isdigit():
+        parts[0] = str(int(head) + rng.choice([-1, 1]))
+    if len(parts) > 1 and rng.random() < 0.3:  # same quarter, another year
+        parts = [head, str(int(parts[1]) + 1)]
+    return " ".join(parts)
+
+
+def sibling(rng: random.Random, task: Task) -> Task | None:
+    """Another task that differs from ``task`` in the one thing that makes it another task."""
+    changes = []
+    if task.uses("period"):
+        changes.append(("period", lambda s: _other_period(rng, s["period"])))
+    for slot in ("n", "v", "campaign", "channel", "language", "partner", "topic", "doc", "swag"):
+        if task.uses(slot):
+            pool = {"n": None, "v": None, "campaign": CAMPAIGNS, "channel": CHANNELS, "language": LANGUAGES,
+                    "partner": PARTNERS, "topic": TOPICS, "doc": DOCS, "swag": SWAG}[slot]
+            if pool is None:
+                changes.append((slot, lambda s, k=slot: str(int(s[k]) + rng.choice([1, 1, 2, -1]))))
+            else:
+                changes.append((slot, lambda s, k=slot, p=pool: rng.choice([x for x in p if x != s[k]])))
+    verbs = TEMPLATES[task.template][1]
+    if len(verbs) > 1:
+        changes.append(("verb", None))
+    if not changes:
+        return None
+    slot, change = rng.choice(changes)
+    slots = dict(task.slots)
+    verb = task.verb
+    if slot == "verb":
+        verb = rng.choice([v for v in verbs if v != task.verb])
+    else:
+        slots[slot] = change(slots)
+    other = Task(rng, task.template, slots, verb)
+    if rng.random() < 0.6:  # the next one of a series usually stays with the same people
+        other.owner, other.campaign, other.channel = task.owner, task.campaign if slot != "campaign" else other.campaign, \
+            task.channel if slot != "channel" else other.channel
+    return other
+
+
+def duplicate_row(rng: random.Random, task: Task) -> dict[str, str]:
+    """The same task entered again in another copy: retyped title, the other columns as people fill them."""
+    due = task.due
+    r = rng.random()
+    if r < 0.3:
+        due = due + dt.timedelta(days=rng.choice([-7, -3, -1, 1, 2, 7]))
+    elif r < 0.55:
+        due = None
+    return {
+        "Task": retype(rng, task),
+        "Campaign": task.campaign if rng.random() < 0.85 else "",
+        "Channel": task.channel if rng.random() < 0.8 else "",
+        "Owner": task.owner if rng.random() < 0.55 else rng.choice(OWNERS + [""] * 4),
+        "Due": due.isoformat() if due else "",
+        "Status": rng.choice(STATUSES),
+    }
+
+
+def row_of(task: Task) -> dict[str, str]:
+    return {"Task": task.title(), "Campaign": task.campaign, "Channel": task.channel, "Owner": task.owner,
+            "Due": task.due.isoformat(), "Status": task.status}
+
+
+def tracker_rows(seed: int, entities: int, *, dup_share: float = 0.4, sibling_share: float = 0.35) -> list[dict]:
+    """A shuffled tracker of about ``entities`` distinct tasks (more with siblings), each row labelled
+    with its task in ``Entity``."""
+    rng = random.Random(seed)
+    seen: set[str] = set()
+    tasks: list[Task] = []
+
+    def add(task: Task | None) -> bool:
+        if task is None:
+            return False
+        key = strip_accents(task.title()).casefold()
+        if key in seen:
+            return False
+        seen.add(key)
+        tasks.append(task)
+        return True
+
+    while len(tasks) < entities:
+        task = Task(rng)
+        if add(task) and rng.random() < sibling_share:
+            add(sibling(rng, task))
+    rows = []
+    for n, task in enumerate(tasks, 1):
+        label = f"T{n}"
+        rows.append({**row_of(task), "Entity": label})
+        if rng.random() < dup_share:
+            for _ in range(rng.choice([1, 1, 1, 2, 2, 3])):
+                rows.append({**duplicate_row(rng, task), "Entity": label})
+    rng.shuffle(rows)
+    return rows
+
+
+def write_csv(path: Path, rows: list[dict]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("w", newline="", encoding="utf-8") as f:
+        writer = csv.DictWriter(f, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+
+
+def main() -> None:
+    from bench.make_records_eval import record_rows
+
+    write_csv(DATA / "dupes_eval.csv", tracker_rows(SEED, 700))
+    write_csv(DATA / "records_eval.csv", record_rows(SEED + 1, 500))
+    print(f"wrote {DATA / 'dupes_eval.csv'} and {DATA / 'records_eval.csv'}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,136 @@
+"""Candidate pairs: the few pairs of rows worth scoring, found without comparing every pair.
+
+* Up to ``FULL_LIMIT`` rows the main texts are compared all against all with rapidfuzz's vectorised
+  ``cdist`` (``score_cutoff`` lets it skip hopeless pairs); nothing is missed.
+* Beyond, a word index: each row is filed under its ``KEYS`` rarest words that at least one other row
+  shares (a word only one row has, e.g. a typo, cannot pair it with anything); a word held by more
+  than ``CAP`` rows is too common to block on by itself, so its rows are sorted by their text and
+  only near neighbours (``WINDOW``) are paired. A final sorted-neighbourhood pass over all rows
+  catches rows whose words are all common.
+* Rows that share an exact phone number or e-mail address (generic records) are candidates too.
+
+Every candidate is then filtered with rapidfuzz ``cpdist`` on the main text (vectorised), and only
+the survivors are scored one by one. Memory and time grow with the number of rows times
+``KEYS * CAP`` at most, never with the square of the rows.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+import numpy as np
+from rapidfuzz import fuzz, process
+
+from syncd.merge.dupes.score import Prepared
+
+FULL_LIMIT = 2500
+KEYS = 3
+CAP = 60
+WINDOW = 12
+#: Candidates whose main texts are less alike than this (0-100) are not scored.
+PREFILTER = 50.0
+
+
+def _pairs_within(rows: np.ndarray) -> np.ndarray:
+    i, j = np.triu_indices(len(rows), k=1)
+    return np.stack([rows[i], rows[j]], axis=1)
+
+
+def _window_pairs(rows: np.ndarray, window: int) -> list[np.ndarray]:
+    out = []
+    for k in range(1, min(window, len(rows) - 1) + 1):
+        out.append(np.stack([rows[:-k], rows[k:]], axis=1))
+    return out
+
+
+def _full(keys: list[str], cutoff: float) -> np.ndarray:
+    n = len(keys)
+    if n < 2:
+        return np.empty((0, 2), dtype=np.int64)
+    out = []
+    step = 1000  # rows per slab keeps the score matrix at a few megabytes
+    for start in range(0, n, step):
+        block = process.cdist(keys[start:start + step], keys[start:], scorer=fuzz.ratio, processor=None,
+                              score_cutoff=cutoff, dtype=np.uint8, workers=-1)
+        i, j = np.nonzero(block)
+        i = i + start
+        j = j + start
+        keep = j > i
+        out.append(np.stack([i[keep], j[keep]], axis=1))
+    return np.concatenate(out) if out else np.empty((0, 2), dtype=np.int64)
+
+
+def _word_blocks(prep: Prepared, keys: list[str]) -> list[np.ndarray]:
+    n = len(keys)
+    words = [prep.words(i) for i in range(n)]
+    df: dict[str, int] = defaultdict(int)
+    for ws in words:
+        for w in ws:
+            df[w] += 1
+    postings: dict[str, list[int]] = defaultdict(list)
+    for i, ws in enumerate(words):
+        shared = sorted((df[w], w) for w in ws if df[w] >= 2)
+        for _, w in shared[:KEYS]:
+            postings[w].append(i)
+    order = np.argsort(np.array(keys, dtype=object), kind="stable")
+    rank = np.empty(n, dtype=np.int64)
+    rank[order] = np.arange(n)
+    out: list[np.ndarray] = []
+    for rows in postings.values():
+        if len(rows) < 2:
+            continue
+        arr = np.asarray(rows, dtype=np.int64)
+        if len(arr) <= CAP:
+            out.append(_pairs_within(arr))
+        else:
+            out.extend(_window_pairs(arr[np.argsort(rank[arr], kind="stable")], WINDOW))
+    out.extend(_window_pairs(order.astype(np.int64), WINDOW))
+    return out
+
+
+def _exact_blocks(prep: Prepared) -> list[np.ndarray]:
+    """Rows sharing an exact phone number or e-mail address."""
+    out = []
+    for n, f in enumerate(prep.plan.fields):
+        if f.kind not in ("phone", "email"):
+            continue
+        groups: dict[object, list[int]] = defaultdict(list)
+        for i, v in enumerate(prep.values[n]):
+            if v is not None:
+                groups[v].append(i)
+        for rows in groups.values():
+            if 2 <= len(rows) <= CAP:
+                out.append(_pairs_within(np.asarray(rows, dtype=np.int64)))
+    return out
+
+
+def candidate_pairs(prep: Prepared, cutoff: float = PREFILTER) -> np.ndarray:
+    """Distinct ``(i, j)`` row pairs, ``i < j``, worth scoring (an ``(m, 2)`` int64 array)."""
+    n = len(prep.table)
+    keys = [prep.main_key(i) for i in range(n)]
+    exact = _exact_blocks(prep)
+    if n <= FULL_LIMIT:
+        found = _full(keys, cutoff)
+        blocks = [found] + exact
+        pairs = np.concatenate(blocks) if blocks else np.empty((0, 2), dtype=np.int64)
+        return _unique(pairs, n)
+    blocks = _word_blocks(prep, keys)
+    pairs = _unique(np.concatenate(blocks), n) if blocks else np.empty((0, 2), dtype=np.int64)
+    if len(pairs):
+        a = [keys[i] for i in pairs[:, 0]]
+        b = [keys[j] for j in pairs[:, 1]]
+        sims = process.cpdist(a, b, scorer=fuzz.ratio, processor=None, score_cutoff=cutoff, workers=-1)
+        pairs = pairs[sims > 0]
+    if exact:
+        pairs = _unique(np.concatenate([pairs] + exact), n)
+    return pairs
+
+
+def _unique(pairs: np.ndarray, n: int) -> np.ndarray:
+    if not len(pairs):
+        return np.empty((0, 2), dtype=np.int64)
+    lo = np.minimum(pairs[:, 0], pairs[:, 1]).astype(np.int64)
+    hi = np.maximum(pairs[:, 0], pairs[:, 1]).astype(np.int64)
+    keep = lo != hi
+    codes = np.unique(lo[keep] * n + hi[keep])
+    return np.stack([codes // n, codes % n], axis=1)

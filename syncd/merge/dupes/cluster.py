@@ -1,0 +1,121 @@
+"""From scored pairs to clusters of rows that are one task.
+
+Pairs at or above the threshold are joined by union-find. A cluster of three or more is then checked
+for weak links: all its pairs are scored and it is re-clustered by average linkage (scipy), cut at
+the threshold, so a row only stays when it is, on average, as alike to the others as the threshold
+asks. "Q3 review" ~ "Q3 review draft" ~ "Q4 review draft" is thus never one cluster: the first and
+the last are held together only through the middle one, and their own score is 0.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from typing import Callable, Iterable
+
+import numpy as np
+from scipy.cluster.hierarchy import fcluster, linkage
+
+from syncd.merge.dupes.score import PairScore
+
+#: Largest cluster re-checked with every pair scored; larger ones are first split on stronger links.
+MAX_DENSE = 120
+
+
+@dataclass(frozen=True)
+class Cluster:
+    """Rows (table indices, ascending) that look like one task. ``score`` is the mean score of its
+    pairs; ``why`` explains its strongest pair; ``pairs`` are the scored pairs inside it."""
+
+    rows: tuple[int, ...]
+    score: float
+    why: str
+    pairs: tuple[PairScore, ...]
+
+
+class _UnionFind:
+    def __init__(self) -> None:
+        self.parent: dict[int, int] = {}
+
+    def find(self, x: int) -> int:
+        parent = self.parent
+        root = x
+        while parent.get(root, root) != root:
+            root = parent[root]
+        while parent.get(x, x) != root:
+            parent[x], x = root, parent[x]
+        return root
+
+    def union(self, a: int, b: int) -> None:
+        ra, rb = self.find(a), self.find(b)
+        if ra != rb:
+            self.parent[max(ra, rb)] = min(ra, rb)
+
+
+def _components(edges: Iterable[PairScore]) -> list[list[PairScore]]:
+    uf = _UnionFind()
+    edges = list(edges)
+    for e in edges:
+        uf.union(e.a, e.b)
+    groups: dict[int, list[PairScore]] = defaultdict(list)
+    for e in edges:
+        groups[uf.find(e.a)].append(e)
+    return list(groups.values())
+
+
+def _members(edges: list[PairScore]) -> list[int]:
+    return sorted({e.a for e in edges} | {e.b for e in edges})
+
+
+def _dense_split(rows: list[int], score: Callable[[int, int], PairScore], threshold: float) -> list[list[PairScore]]:
+    """Average-linkage clusters of ``rows`` with every pair scored; each returned with its pairs."""
+    n = len(rows)
+    scored = {}
+    condensed = np.empty(n * (n - 1) // 2)
+    k = 0
+    for x in range(n):
+        for y in range(x + 1, n):
+            p = score(rows[x], rows[y])
+            scored[(x, y)] = p
+            condensed[k] = 1.0 - p.score
+            k += 1
+    labels = fcluster(linkage(condensed, method="average"), t=1.0 - threshold + 1e-9, criterion="distance")
+    groups: dict[int, list[int]] = defaultdict(list)
+    for x, label in enumerate(labels):
+        groups[label].append(x)
+    out = []
+    for members in groups.values():
+        if len(members) < 2:
+            continue
+        out.append([scored[(x, y)] for i, x in enumerate(members) for y in members[i + 1:]])
+    return out
+
+
+def build_clusters(pairs: Iterable[PairScore], score: Callable[[int, int], PairScore], threshold: float) -> list[Cluster]:
+    """Clusters from ``pairs`` (any scored pairs; those below ``threshold`` are ignored). ``score(i, j)``
+    scores a pair that was not among them (used to check clusters of three or more)."""
+    strong = [p for p in pairs if p.score >= threshold]
+    todo = _components(strong)
+    done: list[list[PairScore]] = []
+    while todo:
+        edges = todo.pop()
+        rows = _members(edges)
+        if len(rows) == 2:
+            done.append(edges)
+        elif len(rows) <= MAX_DENSE:
+            done.extend(_dense_split(rows, score, threshold))
+        else:
+            # too big to score every pair: drop its weakest links first and look again
+            cut = float(np.median([e.score for e in edges]))
+            stronger = [e for e in edges if e.score > cut]
+            if not stronger or len(stronger) == len(edges):
+                done.append(edges)  # identical rows in bulk: one cluster is the right answer
+                continue
+            todo.extend(_components(stronger))
+    clusters = []
+    for edges in done:
+        best = max(edges, key=lambda e: e.score)
+        mean = sum(e.score for e in edges) / len(edges)
+        clusters.append(Cluster(tuple(_members(edges)), round(mean, 2), best.why, tuple(edges)))
+    clusters.sort(key=lambda c: c.rows)
+    return clusters
