@@ -111,10 +111,15 @@ def print_sync_report(r: TrackerReport, verbose: bool = False) -> None:
 def print_status(info: dict[str, Any]) -> None:
     echo = click.echo
     daemon = info.get("daemon")
-    echo(f"Daemon: running (pid {daemon['pid']})" if daemon else "Daemon: not running")
+    if daemon:
+        since = f", since {daemon['since'][:16].replace('T', ' ')}" if daemon.get("since") else ""
+        echo(f"Daemon: running (pid {daemon['pid']}{since}) — it syncs new copies by itself.")
+    else:
+        echo("Daemon: not running — copies are synced when you run `syncd sync` (or start `syncd watch`).")
     for t in info["trackers"]:
         echo("")
         echo(f"{t['name']}: {t['canonical']}")
+        _print_daemon_view(t, running=bool(daemon))
         if t["generation"] is None:
             echo("  Not synced yet — run `syncd sync`.")
             continue
@@ -128,3 +133,21 @@ def print_status(info: dict[str, Any]) -> None:
             echo("  Copies refused:")
             for c in t["rejected"]:
                 echo(f"    ! {c['file']}: {c['reason']}")
+
+
+def _print_daemon_view(t: dict[str, Any], running: bool) -> None:
+    """What is waiting to be synced, and what the daemon last ran into."""
+    echo = click.echo
+    pending = t.get("pending") or []
+    if pending:
+        them = "it" if len(pending) == 1 else "them"
+        later = f"the daemon takes {them} in a moment" if running else f"run `syncd sync` to take {them}"
+        echo(f"  {_plural(len(pending), 'copy').replace('copys', 'copies')} waiting ({later}): {', '.join(pending)}")
+    if t.get("last_checked"):
+        echo(f"  Daemon last checked: {t['last_checked']}")
+    errors = t.get("errors") or []
+    if errors:
+        settled = f" (all before {t['last_ok']}, when a check went fine)" if t.get("fine_since_errors") else ""
+        echo(f"  Last errors{settled}:")
+        for e in errors:
+            echo(f"    ! {e.get('when')}: {e.get('message')}")

@@ -43,7 +43,7 @@ REPO = Path(__file__).resolve().parents[1]
 ENV = {**os.environ, "PYTHONUTF8": "1"}
 SEED = 20260601
 KILLS = 8
-BIG = 3000  # rows: a sync of this tracker with three copies takes a couple of seconds
+BIG = 2000  # rows: one sync of this tracker with its three copies takes about two seconds
 
 
 # --- helpers -------------------------------------------------------------------------------------

@@ -46,6 +46,9 @@ def test_demo_sync_keeps_every_edit_and_flags_the_conflict(tmp_path):
     other = min(conflict["values"], key=lambda v: v["modified"])
     assert got[conflict["id"]][conflict["column"]] == newest["value"]
     wb = openpyxl.load_workbook(canonical)
+    # Sam moved Budget to the end of his copy; the team's column order stays
+    header = [c.value for c in wb["Tasks"][1]]
+    assert header == exp["columns"] + ["syncd id"]
     rows = list(wb["Conflicts"].iter_rows(values_only=True))
     header, first = rows[0], dict(zip(rows[0], rows[1]))
     assert first["Kept value"] == newest["value"] and first["Other value"] == other["value"]

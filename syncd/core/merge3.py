@@ -55,7 +55,7 @@ def _csv_text(table: Table) -> str:
 def merge_files(base: Path, ours: Path, theirs: Path, output: Path | None, *, sheet: str | None = None,
                 key: str | None = None) -> MergeOutcome:
     tables = [_read(p, role, sheet) for p, role in ((base, "BASE"), (ours, "OURS"), (theirs, "THEIRS"))]
-    result = merge3(*tables, MergeOptions(key=key, drop_columns=True))
+    result = merge3(*tables, MergeOptions(key=key, drop_columns=True, reorder_columns=True))
     merged = result.state.table
     # the row ids are syncd's bookkeeping: a plain merged table must not carry them
     plain = Table(merged.columns, merged.rows)

@@ -188,8 +188,10 @@ class Worker(threading.Thread):
             self.writes.closed(path)
         if change.kind == "canonical":
             self.burst.note_canonical(stamp(path), now)
-        else:
-            self.burst.note(path, stamp(path), now)
+            return
+        if path not in self.burst.files:
+            log.debug("%s: noticed %s", self.t.name, os.path.basename(path))
+        self.burst.note(path, stamp(path), now)
 
     # -- finding what changed without events ------------------------------------------------------
 
@@ -270,8 +272,10 @@ class Worker(threading.Thread):
         force = self.burst.force
         self.burst.restart(now)
         if ready or canonical_changed or force:
-            why = ", ".join(sorted(os.path.basename(p) for p in ready)) or (
-                os.path.basename(self.canonical) if canonical_changed else "check")
+            names = sorted(os.path.basename(p) for p in ready)
+            if canonical_changed:
+                names.append(f"edits in {self.t.canonical.name}")
+            why = ", ".join(names) or "a regular check"
             self._sync(ready, why, now)
 
     def _canonical_changed(self, now: float, wall: float) -> bool:
@@ -360,7 +364,7 @@ class Worker(threading.Thread):
                 if text in self._said:
                     level = logging.DEBUG  # the same refusal every pass is news only once
             log.log(level, text)
-        if not report.written and not report.copies:
+        if not report.written and not any(c.status in ("taken", "rejected") for c in report.copies):
             log.debug("%s: nothing new", self.t.name)
         self._said = said
         self.board.record(self.t.name, list(report.problems))

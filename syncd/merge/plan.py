@@ -69,6 +69,9 @@ class MergeOptions:
     a person decides). ``match_threshold``: how similar (0..1) two rows must be to count as the same
     task when nothing identifies them. ``drop_columns``: whether a column missing from a copy is
     deleted (three-file merge) or simply left alone (tracker sync, the default).
+    ``reorder_columns``: whether a copy that moved columns moves them in the result too (three-file
+    merge) or the canonical keeps the column order the team gave it (tracker sync, the default: one
+    person's view of the sheet should not rearrange everybody's).
     """
 
     key: str | None = None
@@ -76,6 +79,7 @@ class MergeOptions:
     policy: str = "newest"
     match_threshold: float = 0.6
     drop_columns: bool = False
+    reorder_columns: bool = False
 
     def __post_init__(self) -> None:
         if self.policy not in POLICIES:

@@ -21,7 +21,7 @@ THEIRS = "theirs"
 
 
 def merge3(base: Table, ours: Table, theirs: Table,
-           options: MergeOptions = MergeOptions(drop_columns=True)) -> MergeResult:
+           options: MergeOptions = MergeOptions(drop_columns=True, reorder_columns=True)) -> MergeResult:
     """Merge ``ours`` and ``theirs``, both edited from ``base``. Row ids in the inputs are ignored.
     The result's state has ours' column names and row order."""
     base_ids = tuple(assign_ids("base", base.rows))

@@ -377,7 +377,7 @@ class _Merge:
         kept = [t for t in self.col_order if t not in dropped]
         base_pos = {t: i for i, t in self.tok_of_base.items()}
         rev_pos = {t: j for j, t in self.tok_of_rev.items()}
-        order = merge_column_order(kept, base_pos, rev_pos)
+        order = merge_column_order(kept, base_pos, rev_pos) if self.options.reorder_columns else kept
         reordered = order != kept
         rev_cols = sorted((j, t) for j, t in self.tok_of_rev.items() if t in set(new_toks))
         left = {j: [self.tok_of_rev[k] for k in range(j - 1, -1, -1) if k in self.tok_of_rev]

@@ -8,11 +8,54 @@ the "(v2)" says which draft, not which newsletter.
 
 Periods of different kinds are checked against each other too: "Q3 newsletter" and "September
 newsletter" may be one task, "Q3 newsletter" and "November newsletter" are not.
+
+The action is a guard as well: a task is something to *do*, and "Review the Diwali ads" and "Pause
+the Diwali ads" are two things to do. When both titles name an action verb and no verb of one is a
+synonym of a verb of the other ("draft"/"write", "book"/"reserve", "host"/"run"), they are different
+tasks. A title with no known verb ("Diwali ads") never trips this guard.
 """
 
 from __future__ import annotations
 
 from syncd.merge.dupes.text import FEATURE_KINDS, MONTH_ORDER, Title
+
+#: Groups of verbs that name the same action (stemmed as ``text.stem`` does). A verb may sit in
+#: several groups: "create" is "make" and is "design", but "design" is not "build".
+SYNONYMS = (
+    ("write", "draft", "compose", "author", "prepare"), ("create", "make", "produce", "design"),
+    ("create", "make", "build", "develop"), ("book", "reserve"), ("shoot", "take", "film", "photograph"),
+    ("host", "run", "hold", "organiz", "organis"), ("send", "email", "mail", "distribute", "circulate"),
+    ("review", "check", "proofread", "audit", "go"), ("plan", "organiz", "organis", "prepare"),
+    ("update", "refresh", "revise", "edit", "change", "modify"), ("analyz", "analys", "evaluate", "assess"),
+    ("publish", "post", "release", "launch", "go"), ("approve", "sign"), ("order", "buy", "purchase", "get"),
+    ("pay", "settle"), ("schedule", "plan", "book"), ("cancel", "stop", "pause", "end"),
+    ("call", "phone", "ring"), ("hire", "recruit"), ("fix", "repair"), ("select", "choose", "pick"),
+    ("test", "try", "trial"), ("translate", "localiz", "localis"), ("present", "pitch", "demo"),
+    ("research", "investigate", "explore", "study"), ("promote", "advertis", "advertiz", "market"),
+    ("record", "film", "tape"), ("renew", "extend"), ("brief", "inform"), ("visit", "see", "inspect"),
+    ("invite", "ask"), ("archive", "file"), ("clean", "tidy"), ("finaliz", "finalis", "finish", "complete"),
+)
+VERBS: dict[str, frozenset[int]] = {}
+for _n, _group in enumerate(SYNONYMS):
+    for _verb in _group:
+        VERBS[_verb] = VERBS.get(_verb, frozenset()) | {_n}
+
+
+def _verbs(title: Title) -> list[str]:
+    return [w for w in title.words if w in VERBS and w not in title.qualifiers]
+
+
+def action_guard(a: Title, b: Title) -> str | None:
+    """Why ``a`` and ``b`` name different actions (``"different action (Review / Pause)"``), or ``None``."""
+    va, vb = _verbs(a), _verbs(b)
+    if not va or not vb:
+        return None
+    ga = frozenset().union(*(VERBS[v] for v in va))
+    gb = frozenset().union(*(VERBS[v] for v in vb))
+    if ga & gb:
+        return None
+    return f"different action ({'/'.join(dict.fromkeys(va)).capitalize()} / {'/'.join(dict.fromkeys(vb)).capitalize()})"
+
 
 _LABELS = {
     "quarter": "quarter", "half": "half-year", "month": "month", "year": "year", "version": "version",
@@ -56,4 +99,4 @@ def guard(a: Title, b: Title) -> str | None:
     ma, mb = _months_of(a), _months_of(b)
     if ma is not None and mb is not None and not ma & mb:
         return "different period"
-    return None
+    return action_guard(a, b)
