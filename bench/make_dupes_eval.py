@@ -121,11 +121,33 @@ def _period(rng: random.Random) -> str:
     return str(year)
 
 
-def _slots(rng: random.Random) -> dict[str, str]:
-    return {
-        "period": _period(rng), "campaign": rng.choice(CAMPAIGNS), "channel": rng.choice(CHANNELS),
-        "topic": rng.choice(TOPICS), "partner": rng.choice(PARTNERS), "language": rng.choice(LANGUAGES),
-        "doc": rng.choice(DOCS), "swag": rng.choice(SWAG), "n": str(rng.randint(2, 60)), "v": str(rng.randint(1, 4)),
+#: For big trackers (timing runs): markets and client names multiply the campaigns and partners, as
+#: an agency's tracker with hundreds of clients has them.
+MARKETS = ["Berlin", "Paris", "Madrid", "Milan", "Warsaw", "Lisbon", "Vienna", "Dublin", "Oslo", "Prague",
+           "Athens", "Lyon", "Munich", "Porto", "Seville", "Krakow", "Gdansk", "Bergen", "Graz", "Cork", "US",
+           "UK", "DACH", "Nordics", "Benelux", "LATAM", "APAC", "Canada", "Mexico", "Brazil"]
+_SYLLABLES = ["ka", "lo", "mi", "ra", "ven", "tor", "zu", "bel", "nor", "qui", "sa", "dex", "ly", "ma", "ron",
+              "ti", "vo", "gra", "pen", "sol"]
+
+
+def _client(rng: random.Random) -> str:
+    name = "".join(rng.choice(_SYLLABLES) for _ in range(rng.randint(2, 3))).capitalize()
+    return f"{name} {rng.choice(['Ltd', 'GmbH', 'Inc', 'Group', 'Labs', 'Foods', 'Bank', 'Media'])}"
+
+
+def _slots(rng: random.Random, wide: bool = False) -> dict[str, str]:
+    campaign = rng.choice(CAMPAIGNS)
+    partner = rng.choice(PARTNERS)
+    extra = {}
+    if wide:
+        campaign = f"{campaign} {rng.choice(MARKETS)}"
+        partner = _client(rng)
+        extra["client"] = _client(rng)
+    return {**extra,
+        "period": _period(rng), "campaign": campaign, "channel": rng.choice(CHANNELS),
+        "topic": rng.choice(TOPICS), "partner": partner, "language": rng.choice(LANGUAGES),
+        "doc": rng.choice(DOCS), "swag": rng.choice(SWAG), "n": str(rng.randint(2, 400 if wide else 60)),
+        "v": str(rng.randint(1, 4)),
     }
 
 
@@ -133,11 +155,11 @@ class Task:
     """One real task: a template filled in, plus the columns the team fills."""
 
     def __init__(self, rng: random.Random, template: int | None = None, slots: dict | None = None,
-                 verb: str | None = None) -> None:
+                 verb: str | None = None, wide: bool = False) -> None:
         self.template = rng.randrange(len(TEMPLATES)) if template is None else template
         text, verbs, _ = TEMPLATES[self.template]
         self.verb = verb if verb is not None else rng.choice(verbs)
-        self.slots = dict(slots) if slots is not None else _slots(rng)
+        self.slots = dict(slots) if slots is not None else _slots(rng, wide)
         self.campaign = self.slots["campaign"] if "{campaign}" in text or rng.random() < 0.5 else ""
         self.channel = self.slots["channel"] if "{channel}" in text else rng.choice(CHANNELS + [""] * 4)
         self.owner = rng.choice(OWNERS)
@@ -146,6 +168,8 @@ class Task:
 
     def title(self) -> str:
         text = TEMPLATES[self.template][0].replace("{verb}", self.verb).strip()
+        if "client" in self.slots and "{campaign}" not in text and "{partner}" not in text:
+            text += " - {client}"  # an agency's tracker says which client every task is for
         return " ".join(text.format(**self.slots).split())
 
     def uses(self, slot: str) -> bool:
@@ -339,9 +363,12 @@ def row_of(task: Task) -> dict[str, str]:
             "Due": task.due.isoformat(), "Status": task.status}
 
 
-def tracker_rows(seed: int, entities: int, *, dup_share: float = 0.4, sibling_share: float = 0.35) -> list[dict]:
+def tracker_rows(seed: int, entities: int, *, dup_share: float = 0.4, sibling_share: float = 0.35,
+                 unique: bool = True) -> list[dict]:
     """A shuffled tracker of about ``entities`` distinct tasks (more with siblings), each row labelled
-    with its task in ``Entity``."""
+    with its task in ``Entity``. ``unique=False`` (for timing runs of 100,000 rows) draws campaigns per
+    market and partners from hundreds of clients, and lets two tasks share a title (labels are then
+    not to be trusted)."""
     rng = random.Random(seed)
     seen: set[str] = set()
     tasks: list[Task] = []
@@ -354,14 +381,14 @@ def tracker_rows(seed: int, entities: int, *, dup_share: float = 0.4, sibling_sh
         # ("Send Q3 customer survey" / "Send Q3 2026 customer survey" is one task to any reader);
         # a sibling differs on purpose.
         loose = " ".join(w for w in key.split() if not (w.isdigit() and len(w) == 4))
-        if key in seen or (drawn and loose in seen):
+        if unique and (key in seen or (drawn and loose in seen)):
             return False
         seen.update({key, loose})
         tasks.append(task)
         return True
 
     while len(tasks) < entities:
-        task = Task(rng)
+        task = Task(rng, wide=not unique)
         if add(task, drawn=True) and rng.random() < sibling_share:
             add(sibling(rng, task), drawn=False)
     rows = []

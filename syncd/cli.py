@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 import json
+import os
 import sys
 from pathlib import Path
 from typing import Any, Callable
@@ -33,6 +34,13 @@ def handle_errors(fn: Callable[..., Any]) -> Callable[..., Any]:
         except KeyboardInterrupt:
             click.echo("syncd: stopped.", err=True)
             sys.exit(130)
+        except Exception as exc:  # a bug: one line for the person, the traceback only when asked for
+            if os.environ.get("SYNCD_DEBUG"):
+                raise
+            click.echo(f"syncd: something unexpected went wrong ({type(exc).__name__}: {exc}). This is a bug in "
+                       "syncd. Run again with SYNCD_DEBUG=1 to see the details, and "
+                       "report them.", err=True)
+            sys.exit(EXIT_FAILURE)
 
     return wrapper
 
@@ -146,6 +154,8 @@ def merge_cmd(base: Path, ours: Path, theirs: Path, output: Path | None, sheet: 
 
 main.add_command(__import__("syncd.cli_inspect", fromlist=["inspect_cmd"]).inspect_cmd)
 main.add_command(__import__("syncd.cli_watch", fromlist=["watch"]).watch)
+main.add_command(__import__("syncd.cli_auth", fromlist=["auth"]).auth)
+main.add_command(__import__("syncd.cli_dupes", fromlist=["dupes"]).dupes)
 
 if __name__ == "__main__":  # pragma: no cover
     main()

@@ -17,6 +17,9 @@ def test_example_config_loads_with_every_key():
     assert t.name == "tasks" and t.sheet == "Tasks" and t.key == "ID" and t.title == "Task"
     assert t.canonical == REPO / "canonical/tasks.xlsx"
     assert t.on_conflict == "newest" and t.match_threshold == 0.6
+    assert t.duplicates.enabled is True and t.duplicates.threshold == 0.85
+    assert t.duplicates.columns == ("Task", "Campaign", "Channel", "Owner", "Due")
+    assert t.duplicates.auto_merge_above is None  # commented out in the example: off by default
     (s,) = t.sources
     assert s.type == "folder" and s.path == REPO / "inbox" and s.pattern == "*.xlsx"
     assert s.recursive is False and s.poll is False
@@ -63,3 +66,17 @@ def test_invalid_toml_names_the_file(tmp_path):
     p.write_text("[[tracker]\nname=")
     with pytest.raises(ConfigError, match="syncd.toml is not valid TOML"):
         load_config(p)
+
+
+def test_duplicates_keys_are_checked(tmp_path):
+    base = {"name": "a", "canonical": "a.xlsx", "source": [{"type": "folder", "path": "in"}]}
+    cfg = parse_config({"tracker": [{**base, "duplicates": {"auto_merge_above": 0.95, "threshold": 0.8}}]},
+                       tmp_path / "syncd.toml")
+    assert cfg.trackers[0].duplicates.auto_merge_above == 0.95 and cfg.trackers[0].duplicates.threshold == 0.8
+    with pytest.raises(ConfigError) as err:
+        parse_config({"tracker": [{**base, "duplicates": {"treshold": 0.8, "auto_merge_above": 2, "columns": "Task"}}]},
+                     tmp_path / "syncd.toml")
+    text = str(err.value)
+    assert "tracker[0].duplicates.treshold: unknown key — did you mean 'threshold'?" in text
+    assert "tracker[0].duplicates.auto_merge_above: must be a number between 0 and 1" in text
+    assert "tracker[0].duplicates.columns: must be a list of column names" in text

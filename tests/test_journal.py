@@ -49,7 +49,10 @@ def test_journal_survives_reopen_and_migrations_run_once(tmp_path):
         j.commit_pending("t", None)
     with Journal(path) as j:
         assert j.latest("t").gen == 1
-        assert [r[0] for r in j.db.execute("SELECT name FROM migration")] == ["001_initial"]
+        from syncd.core.journal import MIGRATIONS
+
+        applied = [r[0] for r in j.db.execute("SELECT name FROM migration ORDER BY name")]
+        assert applied == sorted(name for name, _ in MIGRATIONS)
 
 
 def test_conflicts_resolve_in_a_later_generation(tmp_path):
@@ -63,3 +66,19 @@ def test_conflicts_resolve_in_a_later_generation(tmp_path):
         j.commit_pending("t", None)
         assert j.conflicts("t", open_only=True) == []
         assert j.conflicts("t")[0].resolution == "edited in the canonical"
+
+
+def test_database_errors_become_a_message_for_a_person(tmp_path):
+    import sqlite3
+
+    import pytest
+
+    from syncd.errors import JournalError
+
+    with Journal(tmp_path / "j.sqlite") as j:
+        with pytest.raises(JournalError, match="disk holding syncd's state folder is full"):
+            with j.transaction():
+                raise sqlite3.OperationalError("database or disk is full")
+        j.write_pending("t", _outcome(1))  # the failed transaction was rolled back; the journal still works
+        j.commit_pending("t", None)
+        assert j.latest("t").gen == 1

@@ -58,16 +58,62 @@ def _untag(obj: Any) -> Any:
     return obj
 
 
+#: Tables are compressed fast rather than small: a 100,000-row generation is written every sync, and
+#: level 1 takes a third of level 6's time for a blob a quarter larger.
+_TABLE_LEVEL = 1
+_PARSE = {"dt": dt.datetime.fromisoformat, "d": dt.date.fromisoformat, "t": dt.time.fromisoformat}
+
+
+def _temporal_cells(table: Table) -> list[list[Any]] | None:
+    """``[[column, tag, [rows...]], ...]`` for every date, datetime and time cell, or ``None`` when one
+    of them is a kind orjson does not write as ISO text (a time with a zone). Found column by
+    column, so a column without any such cell costs one pass in C."""
+    out: list[list[Any]] = []
+    for c, column in enumerate(zip(*table.rows)):
+        kinds = set(map(type, column))
+        if not any(issubclass(k, (dt.date, dt.time)) for k in kinds):
+            continue
+        only = kinds - {type(None)}
+        if len(only) == 1 and (kind := only.pop()) in (dt.datetime, dt.date):  # a plain date column
+            out.append([c, "dt" if kind is dt.datetime else "d", [r for r, v in enumerate(column) if v is not None]])
+            continue
+        tagged: dict[str, list[int]] = {"dt": [], "d": [], "t": []}
+        for r, v in enumerate(column):
+            if isinstance(v, dt.datetime):
+                tagged["dt"].append(r)
+            elif isinstance(v, dt.date):
+                tagged["d"].append(r)
+            elif isinstance(v, dt.time):
+                if v.tzinfo is not None:
+                    return None
+                tagged["t"].append(r)
+        out += [[c, tag, rows] for tag, rows in tagged.items() if rows]
+    return out
+
+
 def encode_table(table: Table) -> bytes:
-    doc = {
-        "columns": list(table.columns),
-        "rows": [[encode_value(v) for v in row] for row in table.rows],
-        "ids": list(table.row_ids),
-    }
-    return zlib.compress(orjson.dumps(doc), 6)
+    temporal = _temporal_cells(table)
+    if temporal is None:
+        doc: dict[str, Any] = {
+            "columns": list(table.columns),
+            "rows": [[encode_value(v) for v in row] for row in table.rows],
+            "ids": list(table.row_ids),
+        }
+    else:
+        # Version 2: rows as they are (orjson writes dates as ISO text in C) plus where the dates
+        # are, so neither side needs a Python call per cell.
+        doc = {"v": 2, "columns": table.columns, "rows": table.rows, "ids": table.row_ids, "temporal": temporal}
+    return zlib.compress(orjson.dumps(doc), _TABLE_LEVEL)
 
 
 def decode_table(blob: bytes) -> Table:
     doc = orjson.loads(zlib.decompress(blob))
+    if doc.get("v") == 2:
+        rows = doc["rows"]
+        for c, tag, where in doc["temporal"]:
+            parse = _PARSE[tag]
+            for r in where:
+                rows[r][c] = parse(rows[r][c])
+        return Table(tuple(doc["columns"]), tuple(map(tuple, rows)), tuple(doc["ids"]))
     rows = tuple(tuple(decode_value(v) for v in row) for row in doc["rows"])
     return Table(tuple(doc["columns"]), rows, tuple(doc["ids"]))

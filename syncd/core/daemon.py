@@ -23,11 +23,11 @@ import threading
 from pathlib import Path
 from typing import Any
 
-from syncd.config import Config, FolderSourceConfig, load_config
+from syncd.config import Config, FolderSourceConfig, GSheetSourceConfig, TrackerConfig, load_config
 from syncd.core.debounce import Timing
 from syncd.core.lock import StateLock
+from syncd.core.report import CopyReport, TrackerReport
 from syncd.core.watch import Router, Watching, real_path, start_observer, tracker_watch, watched_dirs
-from syncd.core.worker import Worker
 from syncd.errors import EXIT_OK, ConfigError, UsageError
 from syncd.workbook.atomic import atomic_write_bytes
 
@@ -89,10 +89,11 @@ class StatusBoard:
 class Fleet:
     """One configuration at work: the observer and a worker per tracker."""
 
-    def __init__(self, config: Config, timing: Timing, log_file: Path | None) -> None:
-        self.config = config
-        self.board = StatusBoard(config.state_dir)
-        self.workers = [Worker(t, config, timing, self.board) for t in config.trackers]
+    def __init__(self, config: Config, timing: Timing, board: StatusBoard, log_file: Path | None) -> None:
+        from syncd.core.worker import Worker  # the engine and its libraries load once the lock is ours
+
+        self.config, self.timing = config, timing
+        self.workers = [Worker(t, config, timing, board) for t in config.trackers]
         self.watches = [tracker_watch(t, config, [log_file] if log_file else []) for t in config.trackers]
         self.watching: Watching | None = None
 
@@ -107,15 +108,28 @@ class Fleet:
                 pass  # the sync says why it cannot write the canonical there
         dirs = watched_dirs(self.watches, polled)
         self.watching = start_observer(dirs, Router([(w, k.put) for w, k in zip(self.watches, self.workers)]))
-        for folder, why in sorted(self.watching.unwatched.items()):
+        unwatched = self.watching.unwatched
+        for folder, why in sorted(unwatched.items()):
             log.warning("cannot watch %s for changes (%s); checking it every %g s instead", folder, why,
-                        self.workers[0].timing.folder_poll if self.workers else 0)
+                        self.timing.folder_poll)
         for tw, worker in zip(self.watches, self.workers):
-            worker.unwatched = set(self.watching.unwatched)
+            worker.unwatched = set(unwatched)
             worker.reports_close = self.watching.reports_close
-            where = ", ".join(f.root + (" (and sub-folders)" if f.recursive else "") for f in tw.folders)
-            log.info("%s: watching %s; canonical %s", tw.name, where or "its sources", worker.t.canonical)
+            log.info("%s: watching %s; canonical %s", tw.name, self._where(worker.t, polled | set(unwatched)),
+                     worker.t.canonical)
             worker.start()
+
+    def _where(self, tracker: TrackerConfig, polled: set[str]) -> str:
+        places = []
+        for s in tracker.sources:
+            if isinstance(s, GSheetSourceConfig):
+                places.append(f"{s.label} (checked every {s.poll_seconds:g} s)")
+                continue
+            place = real_path(s.path) + (" and its sub-folders" if s.recursive else "")
+            if real_path(s.path) in polled:
+                place += f" (checked every {self.timing.folder_poll:g} s)"
+            places.append(place)
+        return ", ".join(places)
 
     def stop(self) -> None:
         """Stop after the syncs in progress are done."""
@@ -124,7 +138,8 @@ class Fleet:
         for w in self.workers:
             w.request_stop()
         for w in self.workers:
-            w.join()
+            if w.ident is not None:  # started
+                w.join()
 
 
 def run(config_path: Path | None, *, log_file: Path | None = None, timing: Timing = Timing()) -> int:
@@ -140,15 +155,19 @@ def run(config_path: Path | None, *, log_file: Path | None = None, timing: Timin
     # Signals are taken synchronously by the main thread (sigwait), never by a handler interrupting
     # whatever code happens to run; threads started below inherit the blocked mask.
     previous = signal.pthread_sigmask(signal.SIG_BLOCK, _SIGNALS)
+    for sig in _SIGNALS:
+        if signal.getsignal(sig) == signal.SIG_IGN:
+            signal.signal(sig, signal.SIG_DFL)  # under nohup an ignored SIGHUP might never reach sigwait
     fleet: Fleet | None = None
     try:
         log.info("syncd watch started (pid %d) with %s", os.getpid(), config.path)
-        fleet = Fleet(config, timing, log_file)
+        board = StatusBoard(config.state_dir)
+        fleet = Fleet(config, timing, board, log_file)
         fleet.start()
         while True:
             received = signal.sigwait(_SIGNALS)
             if received == getattr(signal, "SIGHUP", None):
-                config, fleet = _reload(config, fleet, timing, log_file)
+                config, fleet = _reload(config, fleet, timing, board, log_file)
                 continue
             log.info("stopping: finishing the sync in progress first")
             break
@@ -166,7 +185,8 @@ def run(config_path: Path | None, *, log_file: Path | None = None, timing: Timin
         lock.release()
 
 
-def _reload(config: Config, fleet: Fleet, timing: Timing, log_file: Path | None) -> tuple[Config, Fleet]:
+def _reload(config: Config, fleet: Fleet, timing: Timing, board: StatusBoard,
+            log_file: Path | None) -> tuple[Config, Fleet]:
     """SIGHUP: the new configuration replaces the running one only if it is entirely valid."""
     try:
         new = load_config(config.path)
@@ -180,7 +200,59 @@ def _reload(config: Config, fleet: Fleet, timing: Timing, log_file: Path | None)
                   "syncd keeps running with the configuration it had.", config.path.name)
         return config, fleet
     fleet.stop()
-    fleet = Fleet(new, timing, log_file)
+    fleet = Fleet(new, timing, board, log_file)
     fleet.start()
     log.info("reloaded %s (%d tracker%s)", new.path.name, len(new.trackers), "" if len(new.trackers) == 1 else "s")
     return new, fleet
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}{'' if n == 1 else 's'}"
+
+
+def _what(c: CopyReport) -> str:
+    parts = []
+    if c.changes:
+        parts.append(_plural(c.changes, "cell") + " changed")
+    if c.inserted:
+        parts.append(_plural(c.inserted, "task") + " added")
+    if c.archived:
+        parts.append(_plural(c.archived, "task") + " deleted (moved to the Archive sheet)")
+    if c.conflicts:
+        parts.append(_plural(c.conflicts, "conflict"))
+    if not parts and c.base_generation is None and c.base_inferred:
+        parts.append("first sync")
+    return ", ".join(parts)
+
+
+def report_lines(r: TrackerReport, canonical_name: str) -> list[tuple[int, str]]:
+    """One (level, line) per thing a person cares about in a pass; a pass that changed nothing yields
+    only DEBUG lines."""
+    lines: list[tuple[int, str]] = []
+    taken = []
+    for c in r.copies:
+        who = f" ({c.author})" if c.author else ""
+        if c.status == "taken":
+            taken.append(len(lines))
+            what = _what(c)
+            lines.append((logging.INFO, f"{r.name}: took {c.name}{who}" + (f": {what}" if what else "")))
+        elif c.status == "no changes":
+            lines.append((logging.DEBUG, f"{r.name}: {c.name}{who} holds nothing new"))
+        elif c.status == "rejected":
+            lines.append((logging.WARNING, f"{r.name}: refused {c.name}: {c.reason}"))
+    if r.written:
+        written = f"canonical written (generation {r.generation})"
+        if len(taken) == 1:
+            level, text = lines[taken[0]]
+            lines[taken[0]] = (level, f"{text}; {written}")
+        elif not taken and any(d.startswith(f"{canonical_name}:") for d in r.details):
+            lines.append((logging.INFO, f"{r.name}: merged the edits made directly in {canonical_name}; {written}"))
+        else:
+            lines.append((logging.INFO, f"{r.name}: {written}"))
+    for conflict in r.conflicts:
+        lines.append((logging.INFO, f"{r.name}: conflict: {conflict.message}"))
+    # the duplicates step reports its merges as a detail line of its own ("duplicates: 2 rows merged ...")
+    lines += [(logging.INFO, f"{r.name}: {d}") for d in r.details if d.startswith("duplicates:")]
+    for problem in r.problems:
+        lines.append((logging.WARNING, f"{r.name}: {problem}"))
+    return lines

@@ -166,11 +166,13 @@ class Burst:
             self.canonical = Sighting(current, now)
         self._touch(now)
 
-    def sync_now(self, now: float) -> None:
-        """Make the burst due at once, and sync even if no file is ready."""
+    def sync_now(self, at: float) -> None:
+        """Make the burst due at ``at`` (or sooner, if it already was), and sync then even if no file is ready."""
         self.force = True
-        self.first = self.first if self.first is not None else now
-        self.last = now - self.timing.quiet
+        due = self.due()
+        at = at if due is None else min(at, due)
+        self.first = at if self.first is None else min(self.first, at)
+        self.last = at - self.timing.quiet
 
     def _touch(self, now: float) -> None:
         if self.first is None:

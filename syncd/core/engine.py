@@ -22,6 +22,7 @@ from typing import Any, Callable
 
 from syncd.config import Config, TrackerConfig
 from syncd.core import codec
+from syncd.core.duplicates import DupeOutcome, settle_duplicates
 from syncd.core.intake import Arrival, Intake, Progress, build_sources, file_time, gather
 from syncd.core.journal import Generation, Journal, NewConflict, NewCopy, Outcome, StoredConflict
 from syncd.core.lock import StateLock
@@ -66,7 +67,7 @@ def sync(config: Config, tracker_name: str | None = None, *, dry_run: bool = Fal
 
 def sync_tracker(tracker: TrackerConfig, journal: Journal, *, dry_run: bool = False,
                  progress: Progress | None = None, sources: list[Source] | None = None) -> TrackerReport:
-    sources = sources if sources is not None else build_sources(tracker)
+    sources = sources if sources is not None else build_sources(tracker, journal.path.parent)
     if not dry_run:
         recover(tracker, journal)
     report: TrackerReport | None = None
@@ -187,13 +188,17 @@ class _Pass:
         self.copy_reports: list[CopyReport] = []
         self.new_copies: list[NewCopy] = []
         self.problems: list[str] = []
+        self.mirror_labels = {s.label for s in sources if s.can_write_back}
+        self.settled: set[tuple[str, str | None]] = set()
         self.mirror_stale = False
+        self.dupes: DupeOutcome | None = None
 
     # -- the pass ---------------------------------------------------------------------------------
 
     def run(self) -> TrackerReport:
         name = self.t.name
         latest = self.journal.latest(name)
+        self._generations: dict[int, Generation | None] = {latest.gen: latest} if latest else {}
         lineage = self.journal.lineage(name)
         snapshot = _snapshot(self.t.canonical)
         canon = self._read_canonical(snapshot, latest)
@@ -209,13 +214,16 @@ class _Pass:
         if state is None and not intake.arrivals:
             return self._report(intake, latest.gen if latest else None, written=False, state=None)
         state = self._merge_arrivals(intake, state, lineage)
+        state = self._duplicates(state, canon)
         stored = self.journal.conflicts(name)
-        resolved = self._resolved(stored, canon_changes, state)
+        resolved = self._resolved(stored, canon_changes | self.settled, state)
         changed = (
             latest is None
             or snapshot is None
             or bool(resolved)
-            or any(r.changed for _, r in self.results)
+            or (self.dupes is not None and self.dupes.changed)
+            # a clash the canonical's value won changes no cell, but the losing value must be recorded
+            or any(r.changed or r.conflicts for _, r in self.results)
         )
         lasting_refusals = [self._refusal_record(r) for r in intake.refusals if r.lasting]
         if self.dry_run:
@@ -288,9 +296,21 @@ class _Pass:
             base, base_gen, inferred = self._base_for(a, state, lineage)
             result = merge(base, state, self._revision(a), self.options)
             self.results.append((a.ref.name, result))
+            if a.ref.source in self.mirror_labels:
+                # a mirrored sheet is the canonical too: typing the right value there settles a conflict
+                self.settled |= {(c.row_id, c.column) for c in result.changes}
             self._took(a, base_gen, inferred, result)
             state = result.state
         return state
+
+    def _duplicates(self, state: State, canon: SheetRead | None) -> State:
+        """Decisions typed on the Duplicates sheet, automatic merges, and the duplicates to flag."""
+        self.dupes = settle_duplicates(state, canon, self.journal, self.t)
+        result = self.dupes.result
+        if result.changed or result.conflicts:
+            self.results.append((DUPLICATES_LABEL, result))
+        self.problems.extend(self.dupes.problems)
+        return self.dupes.state
 
     def _revision(self, a: Arrival) -> Revision:
         return Revision(dedupe_ids(a.read.table), a.ref.name, a.author, a.modified, seed=a.digest)
@@ -298,7 +318,10 @@ class _Pass:
     def _base_for(self, a: Arrival, state: State, lineage: str | None) -> tuple[Table, int | None, bool]:
         meta = a.read.meta
         if lineage and meta.lineage == lineage and meta.generation is not None:
-            gen = self.journal.generation(self.t.name, meta.generation)
+            # Copies of one generation share one decoded table (a 100,000-row one takes a second).
+            if meta.generation not in self._generations:
+                self._generations[meta.generation] = self.journal.generation(self.t.name, meta.generation)
+            gen = self._generations[meta.generation]
             if gen is not None:
                 return gen.table, gen.gen, False
         candidates = self.journal.recent(self.t.name, BASE_CANDIDATES)
@@ -315,7 +338,7 @@ class _Pass:
             "archived": len(result.archived) if result else 0,
             "conflicts": len(result.conflicts) if result else 0,
         }
-        status = "taken" if result is None or result.changed else "no changes"
+        status = "taken" if result is None or result.changed or result.conflicts else "no changes"
         self.copy_reports.append(CopyReport(a.ref.name, a.ref.source, status, None, a.author, base_gen, inferred,
                                             **counts))
         self.new_copies.append(NewCopy(a.digest, a.ref.name, a.ref.location, a.ref.size, a.ref.mtime, status, None,
@@ -352,7 +375,7 @@ class _Pass:
             gen=gen, lineage=lineage, table=state.table, provenance=provenance, canonical_hash=None,
             summary={"copies": len(self.new_copies)}, copies=tuple(self.new_copies),
             new_conflicts=tuple(new_conflicts), resolved=tuple(resolved), archived=tuple(archived),
-            changes=tuple(changes),
+            changes=tuple(changes), dupe_decisions=self.dupes.decisions if self.dupes else (),
         )
         if snapshot is not None and _marked_read_only(self.t.canonical):
             # Windows refuses to replace a read-only file and POSIX would silently do it; refuse on both.
@@ -389,8 +412,11 @@ class _Pass:
         shown += [StoredConflict(-(i + 1), gen, c.row_id, c.column, c.kind, c.title, c.message, c.detail, None, None)
                   for i, c in enumerate(new_conflicts)]
         archive = self.journal.archive(self.t.name) + [_archive_entry(a, gen) for a in archived]
+        dupes = self.dupes
         return build_doc(table=state.table, sheet=self.t.sheet or "Tasks", tracker=self.t.name, lineage=lineage,
-                         generation=gen, conflicts=shown, archive=archive, title_column=self.t.title)
+                         generation=gen, conflicts=shown, archive=archive, title_column=self.t.title,
+                         duplicates=dupes.sheet if dupes else None, notes=dupes.notes if dupes else (),
+                         dropdowns=dupes.dropdowns if dupes else ())
 
     # -- reporting --------------------------------------------------------------------------------
 
@@ -404,6 +430,10 @@ class _Pass:
             for _, r in self.results for c in r.conflicts
         )
         details = tuple(_describe(label, r, state) for label, r in self.results)
+        if self.dupes is not None and self.dupes.flagged:
+            n = self.dupes.flagged
+            details += (f"{n} possible duplicate{'s' if n != 1 else ''} flagged on the Duplicates sheet: "
+                        "choose keep both or merge in its Decision column",)
         added: list[str] = []
         for _, r in self.results:
             added += [c for c in r.columns_added if c not in added]
@@ -446,7 +476,15 @@ def _archive_entry(a: Any, gen: int) -> dict[str, Any]:
             "archived_at": dt.datetime.now(dt.timezone.utc)}
 
 
+#: How the duplicates step's merges are labelled among a pass's results.
+DUPLICATES_LABEL = "duplicates"
+
+
 def _describe(label: str, r: MergeResult, state: State | None) -> str:
+    if label == DUPLICATES_LABEL:
+        n = len({a.row_id for a in r.archived})
+        text = f"duplicates: {n} row{'s' if n != 1 else ''} merged into {'their' if n != 1 else 'its'} duplicate"
+        return text + (f", {len(r.conflicts)} conflict{'s' if len(r.conflicts) != 1 else ''}" if r.conflicts else "")
     parts = []
     if r.changes:
         parts.append(f"{len(r.changes)} cell{'s' if len(r.changes) != 1 else ''} changed")

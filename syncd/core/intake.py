@@ -22,8 +22,8 @@ from syncd.sources import build_source
 Progress = Callable[[str, int, int], None]
 
 
-def build_sources(tracker: TrackerConfig) -> list[Source]:
-    return [build_source(cfg, exclude=[tracker.canonical]) for cfg in tracker.sources]
+def build_sources(tracker: TrackerConfig, state_dir: Path | None = None) -> list[Source]:
+    return [build_source(cfg, exclude=[tracker.canonical], state_dir=state_dir) for cfg in tracker.sources]
 
 
 def as_utc(value: dt.datetime | None) -> dt.datetime | None:

@@ -48,6 +48,16 @@ MIGRATIONS: tuple[tuple[str, str], ...] = (
             old TEXT, new TEXT, label TEXT);
         """,
     ),
+    (
+        # The team's decisions on possible duplicates, per pair of row ids (row_a < row_b), so a pair
+        # someone decided to keep is never flagged again.
+        "002_dupe_decision",
+        """
+        CREATE TABLE dupe_decision (
+            tracker TEXT NOT NULL, row_a TEXT NOT NULL, row_b TEXT NOT NULL, decision TEXT NOT NULL,
+            gen INTEGER NOT NULL, decided_at TEXT NOT NULL, PRIMARY KEY (tracker, row_a, row_b));
+        """,
+    ),
 )
 
 
@@ -94,6 +104,19 @@ class StoredConflict:
 def _lit(text: str) -> str:
     """A SQL string literal (for subqueries repeated inside one statement); quotes are doubled."""
     return "'" + text.replace("'", "''") + "'"
+
+
+def _journal_trouble(exc: sqlite3.Error) -> str:
+    text = str(exc).lower()
+    if "full" in text:
+        why = "the disk holding syncd's state folder is full — free some space and run syncd again"
+    elif "locked" in text or "busy" in text:
+        why = "another program is holding syncd's journal — wait a moment and run syncd again"
+    elif "readonly" in text or "read-only" in text:
+        why = "syncd's state folder is read-only — make it writable and run syncd again"
+    else:
+        why = f"{exc} — if this persists, move the state folder aside; syncd will start a new history from the canonical"
+    return f"Could not record this sync in syncd's journal ({why}). Nothing is lost: the next run picks up where this one stopped."
 
 
 def _now() -> str:
@@ -143,11 +166,20 @@ class Journal:
             self.db = db
 
         def __enter__(self) -> sqlite3.Connection:
-            self.db.execute("BEGIN IMMEDIATE")
+            try:
+                self.db.execute("BEGIN IMMEDIATE")
+            except sqlite3.Error as exc:
+                raise JournalError(_journal_trouble(exc)) from None
             return self.db
 
-        def __exit__(self, exc_type: object, *rest: object) -> None:
-            self.db.execute("ROLLBACK" if exc_type else "COMMIT")
+        def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: object) -> None:
+            try:
+                self.db.execute("ROLLBACK" if exc_type else "COMMIT")
+            except sqlite3.Error as err:
+                raise JournalError(_journal_trouble(err)) from None
+            # nothing was half-written (rolled back); say so in a person's words instead of a traceback
+            if isinstance(exc, sqlite3.Error):
+                raise JournalError(_journal_trouble(exc)) from None
 
     def transaction(self) -> "Journal._Tx":
         return Journal._Tx(self.db)
@@ -243,6 +275,10 @@ class Journal:
                     (tracker, o.gen, ch.row_id, ch.column, codec.dumps(ch.old).decode(),
                      codec.dumps(ch.new).decode(), ch.label),
                 )
+            for row_a, row_b, decision in o.dupe_decisions:
+                a, b = sorted((row_a, row_b))
+                db.execute("INSERT OR REPLACE INTO dupe_decision VALUES (?, ?, ?, ?, ?, ?)",
+                           (tracker, a, b, decision, o.gen, _now()))
 
     def commit_pending(self, tracker: str, canonical_hash: str | None) -> None:
         with self.transaction() as db:
@@ -261,7 +297,7 @@ class Journal:
         if row is None:
             return
         gen = row[0]
-        for table in ("copy", "conflict", "archive", "change"):
+        for table in ("copy", "conflict", "archive", "change", "dupe_decision"):
             db.execute(f"DELETE FROM {table} WHERE tracker = ? AND gen = ?", (tracker, gen))
         db.execute("UPDATE conflict SET resolved_gen = NULL, resolution = NULL WHERE tracker = ? AND resolved_gen = ?",
                    (tracker, gen))
@@ -336,6 +372,15 @@ class Journal:
             for r in rows
         ]
 
+    def dupe_decisions(self, tracker: str) -> dict[tuple[str, str], str]:
+        """The team's committed decisions on possible duplicates: ``{(row_a, row_b): decision}`` with
+        ``row_a < row_b``; decision is "keep both" or "merge"."""
+        rows = self.db.execute(
+            f"SELECT row_a, row_b, decision FROM dupe_decision WHERE tracker = ? AND {self._committed(tracker)}",
+            (tracker,),
+        ).fetchall()
+        return {(a, b): d for a, b, d in rows}
+
     def changes(self, tracker: str, row_id: str | None = None) -> Iterator[dict[str, Any]]:
         sql = f"SELECT gen, row_id, col, old, new, label FROM change WHERE tracker = ? AND {self._committed(tracker)}"
         args: tuple[Any, ...] = (tracker,)
@@ -386,3 +431,5 @@ class Outcome:
     resolved: tuple[tuple[int, str], ...] = ()
     archived: tuple[Any, ...] = ()  # syncd.merge.ArchivedRow
     changes: tuple[Any, ...] = ()  # syncd.merge.CellChange
+    #: decisions on possible duplicates: (row id, row id, "keep both" | "merge")
+    dupe_decisions: tuple[tuple[str, str, str], ...] = ()

@@ -2,7 +2,8 @@
 
 The data sheet is the state itself; the Conflicts sheet lists every clash (open ones first) with the
 values that lost, so nothing is hidden; the Archive sheet holds every deleted row with when and by
-which copy. Cell comments and highlights point at open conflicts from the data sheet.
+which copy. Cell comments and highlights point at open conflicts from the data sheet; the Duplicates
+sheet (see ``syncd.core.duplicates``) lists possible duplicate tasks with a Decision dropdown.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from syncd.workbook.write import CanonicalDoc, CellNote
 
 CONFLICTS_SHEET = "Conflicts"
 ARCHIVE_SHEET = "Archive"
+DUPLICATES_SHEET = "Duplicates"
 
 CONFLICT_COLUMNS = (
     "Status", "Task", "Column", "Kept value", "Kept from", "Other value", "Other from", "Value before", "What happened",
@@ -97,14 +99,23 @@ def build_doc(
     conflicts: list[StoredConflict],
     archive: list[dict[str, Any]],
     title_column: str | None,
+    duplicates: Table | None = None,
+    notes: tuple[CellNote, ...] = (),
+    dropdowns: tuple[tuple[str, str, tuple[str, ...]], ...] = (),
 ) -> CanonicalDoc:
+    """The canonical workbook: the data sheet with conflict notes (plus ``notes``, e.g. possible
+    duplicates), then the Conflicts sheet, the ``duplicates`` sheet when given, and the Archive."""
+    extra = [(CONFLICTS_SHEET, conflicts_table(conflicts))]
+    if duplicates is not None:
+        extra.append((DUPLICATES_SHEET, duplicates))
+    extra.append((ARCHIVE_SHEET, archive_table(archive, table.columns)))
+    known = set(table.row_ids)
     return CanonicalDoc(
         table=table,
         sheet=sheet,
         meta=WorkbookMeta(tracker=tracker, lineage=lineage, generation=generation),
-        notes=conflict_notes(conflicts, table, title_column),
-        extra_sheets=(
-            (CONFLICTS_SHEET, conflicts_table(conflicts)),
-            (ARCHIVE_SHEET, archive_table(archive, table.columns)),
-        ),
+        notes=conflict_notes(conflicts, table, title_column)
+        + tuple(n for n in notes if n.row_id in known and n.column in table.columns),
+        extra_sheets=tuple(extra),
+        dropdowns=tuple(d for d in dropdowns if d[0] != DUPLICATES_SHEET or duplicates is not None),
     )

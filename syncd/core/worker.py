@@ -19,24 +19,22 @@ import queue
 import random
 import threading
 import time
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from syncd.config import Config, FolderSourceConfig, GSheetSourceConfig, TrackerConfig
+from syncd.core.daemon import StatusBoard, report_lines
 from syncd.core.debounce import CHECK, GONE, Burst, OpenWrites, Stamp, Timing, judge, jittered, \
     keep_waiting_unreadable, next_wake, stamp
 from syncd.core.engine import journal_path, sync_tracker
 from syncd.core.intake import build_sources
 from syncd.core.journal import Journal
-from syncd.core.report import CopyReport, TrackerReport
+from syncd.core.report import TrackerReport
 from syncd.core.watch import real_path
 from syncd.errors import CopyRejected, JournalError, SyncdError
 from syncd.sources.base import CopyRef, Source
 from syncd.sources.folder import FolderSource
-from syncd.workbook.atomic import TEMP_SUFFIX
 from syncd.workbook.guard import check_file
 
-if TYPE_CHECKING:
-    from syncd.core.daemon import StatusBoard
 
 log = logging.getLogger("syncd")
 
@@ -62,8 +60,8 @@ class _Gate(Source):
         wall = time.time()
         for ref in refs:
             s = Stamp(ref.size, ref.mtime)
-            ok = not self.local or ref.location not in self.waiting and (
-                self.allowed.get(ref.location) == s or wall - ref.mtime >= self.hold)
+            ok = not self.local or (ref.location not in self.waiting and (
+                self.allowed.get(ref.location) == s or wall - ref.mtime >= self.hold))
             (self.shown if ok else self.hidden).append(ref)
         return list(self.shown)
 
@@ -133,18 +131,30 @@ class Worker(threading.Thread):
     # -- the loop ---------------------------------------------------------------------------------
 
     def run(self) -> None:
+        started = False
         try:
-            self._remove_stale_temp_files()
-            now = time.monotonic()
-            self._plan_polls(now)
-            self._scan(now, catch_up=True)
-            self.burst.sync_now(now)  # catch up with whatever arrived while syncd was not running
-            self.next_rescan = now + jittered(self.timing.rescan, self.timing.jitter, self._rng.random())
             while not self._stopping.is_set():
-                self._step()
+                try:
+                    if not started:
+                        self._start()
+                        started = True
+                    self._step()
+                except Exception:  # noqa: BLE001 - a bug must not silently end this tracker's syncing
+                    log.exception("%s: syncd failed unexpectedly; please report this with the lines above",
+                                  self.t.name)
+                    self._stopping.wait(self.timing.retry)
         finally:
             if self._journal is not None:
                 self._journal.close()
+
+    def _start(self) -> None:
+        now = time.monotonic()
+        self._plan_polls(now)
+        self._scan(now, catch_up=True)
+        # catch up with whatever arrived while syncd was not running; files written in the last moments
+        # get one settle interval to show they stopped changing
+        self.burst.sync_now(now + self.timing.settle)
+        self.next_rescan = now + jittered(self.timing.rescan, self.timing.jitter, self._rng.random())
 
     def _step(self) -> None:
         now = time.monotonic()
@@ -220,14 +230,15 @@ class Worker(threading.Thread):
             return
         wall = time.time()
         for i, source in enumerate(sources):
-            if only is not None and i != only:
-                continue
+            local = isinstance(source, FolderSource)
+            if only is not None and i != only or catch_up and not local:
+                continue  # at start-up, a sheet is simply read by the catch-up sync
             try:
                 refs = source.list()
             except SyncdError as exc:
                 self._error(str(exc))
                 continue
-            if not isinstance(source, FolderSource):
+            if not local:
                 signature = sorted((r.location, r.size, r.mtime) for r in refs)
                 if self.signatures.get(i) != signature:
                     self.burst.sync_now(now)  # a sheet changed: nothing to settle, the engine reads it
@@ -351,8 +362,17 @@ class Worker(threading.Thread):
             self.known.update((r.location, Stamp(r.size, r.mtime)) for r in gate.shown)
             for r in gate.hidden:  # written meanwhile, or still arriving: looked at on its own
                 self.burst.note(r.location, Stamp(r.size, r.mtime), now, activity=False)
-        self.known[self.canonical] = stamp(self.canonical)  # type: ignore[assignment]
+        self._remember_canonical(journal)
         self._tell(report)
+
+    def _remember_canonical(self, journal: Journal) -> None:
+        """Note the canonical's stamp as syncd's own, but only if it holds what the journal says syncd wrote:
+        a person who saved it a moment after syncd did must still be noticed."""
+        before = stamp(self.canonical)
+        latest = journal.latest(self.t.name)
+        if before is not None and latest is not None and latest.canonical_hash == _file_hash(self.canonical) \
+                and stamp(self.canonical) == before:
+            self.known[self.canonical] = before
 
     # -- telling people ---------------------------------------------------------------------------
 
@@ -371,72 +391,9 @@ class Worker(threading.Thread):
 
     def _error(self, message: str) -> None:
         text = f"{self.t.name}: {message}"
-        log.log(logging.DEBUG if text in self._said else logging.ERROR, text)
+        if text in self._said:
+            log.debug(text)  # the same error on every poll is news only once
+            return
+        log.error(text)
         self._said.add(text)
         self.board.record(self.t.name, [message])
-
-    def _remove_stale_temp_files(self) -> None:
-        """A syncd killed while writing leaves its temporary file beside the canonical; with the state
-        lock held no other syncd can be writing one, so any there now is left over."""
-        folder = self.t.canonical.parent
-        try:
-            leftovers = list(folder.glob(f".{self.t.canonical.name}.*{TEMP_SUFFIX}"))
-        except OSError:
-            return
-        for path in leftovers:
-            try:
-                path.unlink()
-                log.debug("%s: removed %s, left by a syncd that was stopped while writing", self.t.name, path.name)
-            except OSError:
-                pass
-
-
-def _plural(n: int, word: str) -> str:
-    return f"{n} {word}{'' if n == 1 else 's'}"
-
-
-def _what(c: CopyReport) -> str:
-    parts = []
-    if c.changes:
-        parts.append(_plural(c.changes, "cell") + " changed")
-    if c.inserted:
-        parts.append(_plural(c.inserted, "task") + " added")
-    if c.archived:
-        parts.append(_plural(c.archived, "task") + " deleted (moved to the Archive sheet)")
-    if c.conflicts:
-        parts.append(_plural(c.conflicts, "conflict"))
-    return ", ".join(parts) or "the first copy of the tracker"
-
-
-def report_lines(r: TrackerReport, canonical_name: str) -> list[tuple[int, str]]:
-    """One (level, line) per thing a person cares about in a pass; a pass that changed nothing yields
-    only DEBUG lines."""
-    lines: list[tuple[int, str]] = []
-    taken = []
-    for c in r.copies:
-        who = f" ({c.author})" if c.author else ""
-        if c.status == "taken":
-            taken.append(len(lines))
-            lines.append((logging.INFO, f"{r.name}: took {c.name}{who}: {_what(c)}"))
-        elif c.status == "no changes":
-            lines.append((logging.DEBUG, f"{r.name}: {c.name}{who} holds nothing new"))
-        elif c.status == "rejected":
-            lines.append((logging.WARNING, f"{r.name}: refused {c.name}: {c.reason}"))
-    if r.written:
-        written = f"canonical written (generation {r.generation})"
-        if len(taken) == 1:
-            level, text = lines[taken[0]]
-            lines[taken[0]] = (level, f"{text}; {written}")
-        elif not taken and any(d.startswith(f"{canonical_name}:") for d in r.details):
-            lines.append((logging.INFO, f"{r.name}: merged the edits made directly in {canonical_name}; {written}"))
-        else:
-            lines.append((logging.INFO, f"{r.name}: {written}"))
-    for conflict in r.conflicts:
-        lines.append((logging.INFO, f"{r.name}: conflict: {conflict.message}"))
-    duplicates = getattr(r, "duplicates", ())  # reported by the duplicate finder, where the engine has one
-    if duplicates:
-        lines.append((logging.INFO, f"{r.name}: {_plural(len(duplicates), 'possible duplicate task')} — "
-                                    "see the Duplicates sheet"))
-    for problem in r.problems:
-        lines.append((logging.WARNING, f"{r.name}: {problem}"))
-    return lines

@@ -46,6 +46,17 @@ def align_tables(a: Table, b: Table, options: MergeOptions = MergeOptions(),
     return Alignment(tuple(columns), tuple(sorted(rows)), renamed)
 
 
+def align_columns(a: Table, b: Table, options: MergeOptions = MergeOptions(),
+                  ids_only: bool = False) -> list[tuple[int, int]]:
+    """Only the column pairs of ``align_tables`` (same result). Rows are aligned only when some
+    columns are left to match by content, which saves aligning two big tables for nothing."""
+    columns = match_columns_by_name(a.columns, b.columns)
+    paired_a, paired_b = {p for p, _ in columns}, {q for _, q in columns}
+    if not any(i not in paired_a for i in range(a.width)) or not any(j not in paired_b for j in range(b.width)):
+        return sorted(columns)
+    return list(align_tables(a, b, options, ids_only).columns)
+
+
 def align_rows(a: Table, b: Table, options: MergeOptions = MergeOptions()) -> list[tuple[int, int]]:
     """Which row of ``b`` is which row of ``a``: one-to-one ``(row of a, row of b)`` pairs sorted
     by ``a``, using row ids, then the key column, then identical rows, then fuzzy similarity (see

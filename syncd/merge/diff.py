@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from itertools import chain
+from operator import itemgetter
+from typing import Callable
 
 from syncd.merge.align import Alignment, align_tables
 from syncd.merge.plan import MergeOptions
@@ -38,13 +41,41 @@ class RevisionDiff:
     removed_columns: tuple[int, ...]
 
 
+def _picker(columns: list[int], width: int) -> Callable[[tuple], tuple]:
+    """A function giving a row's cells in ``columns`` as a tuple (the row itself when it is all)."""
+    if columns == list(range(width)):
+        return tuple
+    if not columns:
+        return lambda row: ()
+    if len(columns) == 1:
+        only = columns[0]
+        return lambda row: (row[only],)
+    return itemgetter(*columns)
+
+
+def _rows_that_differ(base: Table, copy: Table, alignment: Alignment) -> list[tuple[int, int]]:
+    """The aligned row pairs that may differ in a common column. Most rows of a copy are unchanged,
+    and one tuple comparison in C settles each of them: Python's == agrees with ``same`` except that
+    True == 1, so when either table holds a bool every pair is compared cell by cell."""
+    rows = alignment.rows
+    if not rows or not alignment.columns:
+        return []
+    if bool in map(type, chain.from_iterable(base.rows)) or bool in map(type, chain.from_iterable(copy.rows)):
+        return list(rows)
+    pick_base = _picker([bc for bc, _ in alignment.columns], base.width)
+    pick_copy = _picker([cc for _, cc in alignment.columns], copy.width)
+    seen_base = map(pick_base, map(base.rows.__getitem__, [bi for bi, _ in rows]))
+    seen_copy = map(pick_copy, map(copy.rows.__getitem__, [cj for _, cj in rows]))
+    return [pair for pair, x, y in zip(rows, seen_base, seen_copy) if x != y]
+
+
 def compute_diff(base: Table, copy: Table, options: MergeOptions) -> RevisionDiff:
     """Align ``copy`` to ``base`` (columns, then rows) and list what differs."""
     alignment = align_tables(base, copy, options)
     base_of_col = {j: i for i, j in alignment.columns}
     base_of_row = {j: i for i, j in alignment.rows}
     edits = []
-    for bi, cj in alignment.rows:
+    for bi, cj in _rows_that_differ(base, copy, alignment):
         base_row, copy_row = base.rows[bi], copy.rows[cj]
         for bc, cc in alignment.columns:
             if not same(base_row[bc], copy_row[cc]):

@@ -23,6 +23,7 @@ add + delete, and the deleted values are archived, never lost).
 from __future__ import annotations
 
 import bisect
+from collections import Counter
 from dataclasses import dataclass
 from typing import Sequence
 
@@ -50,8 +51,12 @@ FUZZY_CHARS = 500
 Row = Sequence[Value]
 
 
+#: The first character of anything ``float()`` accepts (a sign, a digit, a point, inf or nan).
+_NUMBER_START = frozenset("+-.0123456789iInN")
+
+
 def _looks_numeric(text: str) -> bool:
-    if len(text) > 64:
+    if len(text) > 64 or text.lstrip()[:1] not in _NUMBER_START:
         return False
     try:
         float(text.replace(",", ""))
@@ -70,6 +75,15 @@ def _memo(fn):
             out = seen[text] = fn(text)
         return out
     return call
+
+
+def _texts_of(value: Value, column: list[Value]) -> set[str]:
+    """The texts of the cells a Counter keyed as ``value``: True, 1 and 1.0 are one key to it but
+    "TRUE" and "1" to a person, so for 0 and 1 the column is looked at again."""
+    if type(value) in (int, float, bool) and value in (0, 1):
+        return {value_text(v) for _, v in {(type(v), v) for v in column
+                                           if type(v) in (int, float, bool) and v == value}}
+    return {value_text(value)}
 
 
 def detect_title(
@@ -96,16 +110,40 @@ def detect_title(
     for i in range(len(names)):
         if i == exclude:
             continue
-        filled = [r[i] for rows in sides for r in rows if not is_empty(r[i])]
-        # Text typed as text: numbers, dates and numbers stored as text are never a title.
-        wordy = [v.strip() for v in filled if isinstance(v, str) and not _looks_numeric(v)]
-        if not wordy or len(wordy) * 2 < len(filled):
+        # Each distinct value is looked at once, weighted by how often it occurs: columns such as
+        # Status or Owner repeat a few values over thousands of rows.
+        columns = [[r[i] for r in rows] for rows in sides]
+        counted = [Counter(column) for column in columns]
+        filled = wordy = wordy_chars = 0
+        for counts in counted:
+            for value, n in counts.items():
+                if value is None:
+                    continue
+                if isinstance(value, str):
+                    text = value.strip()
+                    if not text:
+                        continue
+                    # Text typed as text: numbers, dates and numbers stored as text are never a title.
+                    if not _looks_numeric(value):
+                        wordy += n
+                        wordy_chars += n * min(len(text), FUZZY_CHARS)
+                filled += n
+        if not wordy or wordy * 2 < filled:
             continue
         # Share of distinct values per table (an edit on one side must not make a column look
         # more varied than it is), averaged over the two tables.
-        distinct = sum(len({norm(value_text(r[i])[:FUZZY_CHARS]) for r in rows if not is_empty(r[i])})
-                       / len(rows) for rows in sides) / len(sides)
-        score = (round(distinct, 1), sum(min(len(w), FUZZY_CHARS) for w in wordy) / len(wordy))
+        shares = 0.0
+        for column, counts in zip(columns, counted):
+            texts: set[str] = set()
+            for value in counts:
+                if isinstance(value, str):
+                    text = value.strip()
+                    if text:
+                        texts.add(norm(text[:FUZZY_CHARS]))
+                elif value is not None:
+                    texts.update(norm(t[:FUZZY_CHARS]) for t in _texts_of(value, column))
+            shares += len(texts) / len(column)
+        score = (round(shares / len(sides), 1), wordy_chars / wordy)
         if best is None or score > best:
             best, best_index = score, i
     return best_index

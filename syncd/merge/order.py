@@ -89,9 +89,22 @@ class RowPlacement:
 
     def layout(self, existing: Sequence[Hashable]) -> list:
         """``existing`` rows in their order with every placed row where it was asked to go."""
+        rows = list(existing) + self._end
+        if not self._after and not self._before:
+            return rows
         out: list = []
+        anchors = self._after.keys() | self._before.keys()
         # Explicit stack instead of recursion: a copy adding 10,000 rows in a row chains them.
-        stack: list[tuple[Hashable, bool]] = [(r, False) for r in reversed(list(existing) + self._end)]
+        stack: list[tuple[Hashable, bool]] = []
+        for top in rows:
+            if top not in anchors:
+                out.append(top)  # most rows have nothing placed around them
+                continue
+            stack.append((top, False))
+            self._expand(stack, out)
+        return out
+
+    def _expand(self, stack: list[tuple[Hashable, bool]], out: list) -> None:
         while stack:
             row, expanded = stack.pop()
             if expanded:
@@ -100,4 +113,3 @@ class RowPlacement:
             stack.extend((r, False) for r in reversed(self._after.get(row, ())))
             stack.append((row, True))
             stack.extend((r, False) for r in reversed(self._before.get(row, ())))
-        return out

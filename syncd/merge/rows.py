@@ -34,6 +34,10 @@ def looks_like_key_name(name: str) -> bool:
 
 
 def _unique_keys(table: Table, col: int) -> bool:
+    values = [row[col] for row in table.rows]
+    if values and set(map(type, values)) == {str}:  # the usual key column, checked in bulk
+        stripped = {v.strip() for v in values}
+        return len(stripped) == len(values) and "" not in stripped
     seen = set()
     for row in table.rows:
         v = row[col]
@@ -80,16 +84,15 @@ def _pair_by(keys_a: dict, keys_b: dict) -> list[tuple[int, int]]:
 
 def id_pairs(a: Table, b: Table) -> list[tuple[int, int]]:
     """Rows paired by row id alone (a duplicated id counts for its first row only)."""
-    first_b: dict[str, int] = {}
-    for j, rid in enumerate(b.row_ids):
-        if rid is not None:
-            first_b.setdefault(rid, j)
-    pairs, seen = [], set()
-    for i, rid in enumerate(a.row_ids):
-        if rid is not None and rid not in seen and rid in first_b:
-            seen.add(rid)
-            pairs.append((i, first_b[rid]))
-    return pairs
+    first_a, first_b = _first_rows(a.row_ids), _first_rows(b.row_ids)
+    return [(i, first_b[rid]) for i, rid in enumerate(a.row_ids) if rid in first_b and first_a[rid] == i]
+
+
+def _first_rows(ids: tuple[str | None, ...]) -> dict[str, int]:
+    """Each id's first row. Built backwards so that the first occurrence is written last."""
+    first = dict(zip(reversed(ids), range(len(ids) - 1, -1, -1)))
+    first.pop(None, None)  # type: ignore[call-overload]
+    return first
 
 
 def title_column(a: Table, b: Table, col_pairs: Sequence[tuple[int, int]], options: MergeOptions,
@@ -119,6 +122,12 @@ def match_rows(a: Table, b: Table, col_pairs: Sequence[tuple[int, int]],
     free_b = set(range(len(b)))
 
     def take(found: list[tuple[int, int]]) -> None:
+        if len(free_a) == len(a) and len(free_b) == len(b):
+            # Nothing taken yet and every stage pairs one-to-one: take them all at once.
+            pairs.extend(found)
+            free_a.difference_update([i for i, _ in found])
+            free_b.difference_update([j for _, j in found])
+            return
         for i, j in found:
             if i in free_a and j in free_b:
                 pairs.append((i, j))

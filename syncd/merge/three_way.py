@@ -23,17 +23,20 @@
 
 from __future__ import annotations
 
+import bisect
 from collections import defaultdict
 from dataclasses import replace
+from operator import itemgetter
 
 from syncd.merge import conflicts
-from syncd.merge.align import align_tables
+from syncd.merge.align import align_columns
 from syncd.merge.diff import compute_diff
 from syncd.merge.ids import new_row_id
 from syncd.merge.order import RowPlacement, merge_column_order, place_after_neighbours
 from syncd.merge.plan import (
     ArchivedRow, CellChange, MergeOptions, MergeResult, Provenance, Revision, State,
 )
+from syncd.merge.dupes import match_duplicates
 from syncd.merge.rows import match_rows
 from syncd.merge.values import is_empty, normalise_name, same, value_text
 from syncd.merge.fuzzy import detect_title
@@ -42,6 +45,8 @@ from syncd.model import Table, Value
 
 def _with_ids(base: Table, taken: set[str]) -> tuple[str, ...]:
     """The base's row ids, with fresh ones where a row has none or repeats an earlier id."""
+    if None not in base.row_ids and len(set(base.row_ids)) == len(base.row_ids):
+        return tuple(base.row_ids)  # a generation syncd stored: every row has its own id
     ids, seen = [], set()
     for n, (rid, row) in enumerate(zip(base.row_ids, base.rows)):
         if rid is None or rid in seen:
@@ -62,7 +67,8 @@ class _Merge:
         self.state_table = table
         self.names: list[str] = list(table.columns)
         self.col_order: list[int] = list(range(table.width))
-        self.rows: dict[str, list[Value]] = {rid: list(r) for rid, r in zip(table.row_ids, table.rows)}
+        # Rows stay the state's tuples until a cell of theirs changes (``_mutable``): most never do.
+        self.rows: dict[str, list[Value] | tuple[Value, ...]] = dict(zip(table.row_ids, table.rows))
         self.row_order: list[str] = list(table.row_ids)
         self.prov: dict[tuple[str, str], Provenance] = dict(state.provenance)
         self.base_ids = _with_ids(base, set(self.rows))
@@ -77,16 +83,44 @@ class _Merge:
         self.renamed: list[tuple[str, str]] = []
         self.placement = RowPlacement()
         self.stamp = Provenance(revision.label, revision.author, revision.modified)
-        self.title_tok = detect_title(table.rows, (), table.columns, options.title)
-        self.base_titles: dict[str, str] = {}
+        self._title_tok: int | None | bool = False  # False: not detected yet
+        self._state_cols: list[tuple[int, int]] = []  # (base column, state column), set by run()
+        self._title_col: int | None = None  # the title's column in the base, once looked up
+        self._base_row_of: dict[str, int] | None = None
 
     # -- small helpers -------------------------------------------------------------------------
+
+    @property
+    def title_tok(self) -> int | None:
+        """The canonical's title column. Detected on first use: a merge without conflicts or rows
+        to match never needs it, and detection reads every row."""
+        if self._title_tok is False:
+            table = self.state_table
+            self._title_tok = detect_title(table.rows, (), table.columns, self.options.title)
+        return self._title_tok  # type: ignore[return-value]
+
+    def _mutable(self, rid: str) -> list[Value]:
+        row = self.rows[rid]
+        if type(row) is not list:
+            row = self.rows[rid] = list(row)
+        return row  # type: ignore[return-value]
+
+    def base_title(self, rid: str) -> str:
+        """The row's title as the copy's base had it ('' when unknown)."""
+        if self._base_row_of is None:
+            tok = self.title_tok
+            self._title_col = next((i for i, t in self._state_cols if t == tok), None)
+            self._base_row_of = dict(zip(self.base_ids, range(len(self.base_ids))))
+        b = self._base_row_of.get(rid)
+        if b is None or self._title_col is None:
+            return ""
+        return value_text(self.base.rows[b][self._title_col])
 
     def title_of(self, rid: str) -> str:
         """How a person recognises the row: its title as the copy's base had it (so a clash over
         the title itself names the task as both sides knew it), else its current title, else its
         first non-empty cell."""
-        base_title = self.base_titles.get(rid)
+        base_title = self.base_title(rid)
         if base_title:
             return base_title
         row = self.rows.get(rid)
@@ -102,13 +136,14 @@ class _Merge:
         while unique in taken:
             unique, n = f"{name} ({n})", n + 1
         self.names.append(unique)
-        for row in self.rows.values():
-            row.append(None)
+        for rid, row in self.rows.items():
+            self.rows[rid] = [*row, None]
         return len(self.names) - 1
 
     def set_cell(self, rid: str, tok: int, value: Value, stamp: Provenance | None) -> None:
-        old = self.rows[rid][tok]
-        self.rows[rid][tok] = value
+        row = self._mutable(rid)
+        old = row[tok]
+        row[tok] = value
         name = self.names[tok]
         self.changes.append(CellChange(rid, name, old, value, self.rev.label))
         if stamp is None:
@@ -149,12 +184,9 @@ class _Merge:
         diff = compute_diff(base, rev, self.options)
         # Base and state both come from syncd: their rows correspond by id and nothing else.
         with_ids = Table(base.columns, base.rows, self.base_ids)
-        state_cols = align_tables(with_ids, self.state_table, self.options, ids_only=True).columns
+        state_cols = align_columns(with_ids, self.state_table, self.options, ids_only=True)
         self.tok_of_base = {i: t for i, t in state_cols}
-        title_col = next((i for i, t in self.tok_of_base.items() if t == self.title_tok), None)
-        if title_col is not None:
-            self.base_titles = {rid: value_text(r[title_col])
-                                for rid, r in zip(self.base_ids, base.rows)}
+        self._state_cols = state_cols
         from_base = set(self.tok_of_base.values())
         self.state_only = [t for t in self.col_order if t not in from_base]
         self.tok_of_rev = {j: self.tok_of_base[i] for j, i in diff.base_of_col.items()
@@ -183,7 +215,7 @@ class _Merge:
             tok = self.add_column(self.base.columns[i])
             for n, rid in enumerate(self.base_ids):
                 if rid in self.rows:
-                    self.rows[rid][tok] = self.base.rows[n][i]
+                    self._mutable(rid)[tok] = self.base.rows[n][i]
             self.tok_of_base[i] = tok
             self.tok_of_rev.update({j: tok for j, b in diff.base_of_col.items() if b == i})
             self.added_names.append(self.names[tok])
@@ -276,32 +308,39 @@ class _Merge:
         cols = sorted(self.tok_of_rev.items())
         added = [r for r in diff.added_rows if any(not is_empty(rev.rows[r][j]) for j, _ in cols)]
         matched = self.match_added(added, cols)
-        existing = {self.base_ids[b]: r for r, b in diff.base_of_row.items()}
-        rid_of_row: dict[int, str] = {r: rid for rid, r in existing.items()
-                                      if rid in self.rows and rid not in revived}
-        following: list[str | None] = [None] * (len(rev) + 1)
-        for r in range(len(rev) - 1, -1, -1):
-            following[r] = rid_of_row.get(r, following[r + 1])
-        last: str | None = None
-        added_set = set(added)
-        for r in range(len(rev)):
-            rid = rid_of_row.get(r)
-            base_id = self.base_ids[diff.base_of_row[r]] if r in diff.base_of_row else None
-            if rid is None and base_id in revived:
-                rid = base_id
-                self.place(rid, last, following[r + 1])
-            elif rid is None and r in added_set:
+        rid_of_row: dict[int, str] = {}
+        revived_at: dict[int, str] = {}
+        for r, b in diff.base_of_row.items():
+            rid = self.base_ids[b]
+            if rid in revived:
+                revived_at[r] = rid
+            elif rid in self.rows:
+                rid_of_row[r] = rid
+        # Only added and revived rows need placing: each goes after the nearest row above it in
+        # the copy (one the canonical has, or one placed just before), else before the nearest
+        # row below it. Rows the canonical has are found by bisection, not by walking every row.
+        known = sorted(rid_of_row)
+        last_placed: tuple[int, str] | None = None
+        for r in sorted(set(added) | revived_at.keys()):
+            k = bisect.bisect_left(known, r)
+            above = rid_of_row[known[k - 1]] if k > 0 else None
+            if last_placed is not None and (k == 0 or known[k - 1] < last_placed[0]):
+                above = last_placed[1]
+            below = rid_of_row[known[k]] if k < len(known) else None
+            rid = revived_at.get(r)
+            if rid is not None:
+                self.place(rid, above, below)
+            else:
                 rid = matched.get(r)
                 if rid is None:
                     rid = self.insert_row(r, cols)
-                    self.place(rid, last, following[r + 1])
+                    self.place(rid, above, below)
                 else:
                     for j, tok in cols:
                         new = rev.rows[r][j]
                         if not is_empty(new):
                             self.apply_edit(rid, tok, None, new)
-            if rid is not None:
-                last = rid
+            last_placed = (r, rid)
 
     def match_added(self, added: list[int], cols) -> dict[int, str]:
         """Copy rows that are the same task as a row another copy added since (row -> id)."""
@@ -320,7 +359,18 @@ class _Merge:
             # differ from one merge to the next and a task would then not be recognised again.
             options = replace(options, title=self.names[self.title_tok])
         pairs = match_rows(ours, theirs, [(n, n) for n in range(len(cols))], options)
-        return {added[i]: candidates[k] for i, k in pairs}
+        matched = {added[i]: candidates[k] for i, k in pairs}
+        # A second chance with the duplicate score, which knows that "(v2)" or "- draft" tacked on
+        # does not make another task (the row matcher's guard is stricter about such tokens).
+        free_a = [i for i in range(len(added)) if added[i] not in matched]
+        taken = set(matched.values())
+        free_b = [k for k in range(len(candidates)) if candidates[k] not in taken]
+        if free_a and free_b:
+            sub_a = Table(names, tuple(ours.rows[i] for i in free_a))
+            sub_b = Table(names, tuple(theirs.rows[k] for k in free_b))
+            for i, k in match_duplicates(sub_a, sub_b, title=options.title, key=options.key):
+                matched[added[free_a[i]]] = candidates[free_b[k]]
+        return matched
 
     def insert_row(self, r: int, cols) -> str:
         row = self.rev.table.rows[r]
@@ -385,8 +435,7 @@ class _Merge:
         order = place_after_neighbours(order, [(t, left[j]) for j, t in rev_cols])
         row_order = self.placement.layout([rid for rid in self.row_order if rid in self.rows])
         names = tuple(self.names[t] for t in order)
-        table = Table(names, tuple(tuple(self.rows[rid][t] for t in order) for rid in row_order),
-                      tuple(row_order))
+        table = Table(names, _rows_in_order(self.rows, row_order, order), tuple(row_order))
         name_set = set(names)
         prov = {k: v for k, v in self.prov.items() if k[0] in self.rows and k[1] in name_set}
         return MergeResult(
@@ -400,6 +449,21 @@ class _Merge:
             renamed=tuple(dict.fromkeys(self.renamed)),
             reordered=reordered,
         )
+
+
+def _rows_in_order(rows: dict, row_order: list[str], order: list[int]) -> tuple[tuple[Value, ...], ...]:
+    """The rows as tuples of the cells ``order`` names; an untouched row whose columns did not move
+    is reused as it is (a 100,000-row canonical has few rows that changed)."""
+    if not order:
+        return tuple(() for _ in row_order)
+    if order == list(range(len(order))):
+        width = len(order)
+        return tuple(r if type(r) is tuple and len(r) == width else tuple(r[:width])
+                     for r in map(rows.__getitem__, row_order))
+    pick = itemgetter(*order)
+    if len(order) == 1:
+        return tuple((pick(rows[rid]),) for rid in row_order)
+    return tuple(pick(rows[rid]) for rid in row_order)
 
 
 def merge(base: Table, state: State, revision: Revision,

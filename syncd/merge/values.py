@@ -19,6 +19,7 @@ from syncd.model import Value
 
 _EMPTY_KEY: tuple = ("",)
 _NON_WORD = re.compile(r"[\W_]+", re.UNICODE)
+_ASCII_NON_WORD = {c: " " for c in range(128) if not chr(c).isalnum()}
 _MONTHS = frozenset(
     "jan feb mar apr may jun jul aug sep sept oct nov dec january february march april june july "
     "august september october november december".split()
@@ -65,6 +66,8 @@ def value_key(value: Value) -> Hashable:
 
 def same(a: Value, b: Value) -> bool:
     """Whether two cell values are the same to a person (see the module docstring)."""
+    if type(a) is str and type(b) is str:  # the common case, without building two keys
+        return a == b or a.strip() == b.strip()
     return value_key(a) == value_key(b)
 
 
@@ -88,9 +91,11 @@ def value_text(value: Value) -> str:
 def normalise_text(text: str) -> str:
     """Casefold, strip accents, turn punctuation into spaces and collapse runs of spaces."""
     folded = text.casefold()
-    if not folded.isascii():
-        folded = unicodedata.normalize("NFKD", folded)
-        folded = "".join(ch for ch in folded if not unicodedata.combining(ch))
+    if folded.isascii():
+        # Same result as the regular expression below, several times faster.
+        return " ".join(folded.translate(_ASCII_NON_WORD).split())
+    folded = unicodedata.normalize("NFKD", folded)
+    folded = "".join(ch for ch in folded if not unicodedata.combining(ch))
     return " ".join(_NON_WORD.sub(" ", folded).split())
 
 

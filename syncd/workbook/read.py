@@ -63,6 +63,14 @@ def _choose(reader: Reader, path, sheet: str | None, extras: tuple[str, ...]) ->
         return found, table
     own = {n.casefold() for n in SYNCD_SHEETS + tuple(extras)}
     visible = [s.name for s in reader.sheets if s.visible and s.worksheet]
+    if _find_sheet(names, META_SHEET) is not None:
+        # A copy of a canonical: its tracker is the sheet carrying syncd's hidden id column, whatever
+        # sheet people put before it (a "Read me" sheet taken for the tracker would delete every task).
+        for name in visible:
+            if name.strip().casefold() not in own:
+                table = _table(reader.raw(name))
+                if table is not None and any(rid is not None for rid in table.row_ids):
+                    return name, table
     for name in visible:
         if name.strip().casefold() in own:
             continue

@@ -18,9 +18,9 @@ import math
 import os
 import tempfile
 import zipfile
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from copy import copy
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from openpyxl import Workbook
 from openpyxl.cell.cell import Cell
@@ -39,6 +39,8 @@ _EXACT_INT = 2**53  # beyond this a number cell would round the digits a person 
 _NUMBER_FORMATS = {"date": layout.DATE_FORMAT, "datetime": layout.DATETIME_FORMAT, "time": layout.TIME_FORMAT}
 _SPOOL_BYTES = 32 * 2**20  # sheet XML beyond this goes to a scratch file beside the destination
 _LETTERS = ("",) + tuple(get_column_letter(c) for c in range(1, 16385))
+_MAX_CHARS = layout.MAX_CELL_CHARS
+_EXCEL_EPOCH = dt.date(1899, 12, 30)
 
 
 def _bind(value: object) -> tuple[Value, str, str]:
@@ -80,6 +82,17 @@ def _format_fits(number_format: str, kind: str) -> bool:
     if not is_date_format(number_format):
         return False
     return kind != "time" or "h" in number_format.lower()
+
+
+@dataclass
+class _Column:
+    """One column as ``SheetData.plain_cells`` writes it: its letters, its usual format, and the
+    ``s="..."`` attribute of each kind of value seen so far (registered in the workbook on first use)."""
+
+    letter: str
+    base: StyleArray
+    index: int
+    attrs: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass
@@ -205,6 +218,63 @@ class SheetData:
         if data_type == "b":
             return f'<c r="{_LETTERS[col]}{row}"{style} t="b"><v>{int(stored)}</v></c>'
         return f'<c r="{_LETTERS[col]}{row}"{style}><v>{to_excel(stored)!r}</v></c>'
+
+    def columns(self, bases: Sequence[StyleArray]) -> list[_Column]:
+        """Per-column state for ``plain_cells``: column ``j`` (1-based) has the format ``bases[j-1]``."""
+        return [_Column(_LETTERS[j], base, j) for j, base in enumerate(bases, 1)]
+
+    def _attr(self, col: _Column, kind: str) -> str:
+        sid = self.book.style_id(col.base, kind)
+        attr = col.attrs[kind] = f' s="{sid}"' if sid else ""
+        return attr
+
+    def plain_cells(self, row: int, values: Sequence[object], cols: Sequence[_Column]) -> list[str]:
+        """XML for a row whose cells carry no note and no format of their own (the great
+        majority): the same as ``cell`` for each value, with the usual kinds of value written
+        inline and anything unusual handed to ``cell``."""
+        out = []
+        append = out.append
+        r = str(row)
+        for v, col in zip(values, cols):
+            t = type(v)
+            if t is str:
+                # Printable text holds no control characters and no whitespace but the space.
+                if v and len(v) <= _MAX_CHARS and v.isprintable():
+                    kind = "quoted" if v[0] in "=+-@" else ""
+                    attr = col.attrs.get(kind)
+                    if attr is None:
+                        attr = self._attr(col, kind)
+                    if "&" in v or "<" in v or ">" in v:
+                        v = v.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+                    space = ' xml:space="preserve"' if v[0] == " " or v[-1] == " " else ""
+                    append(f'<c r="{col.letter}{r}"{attr} t="inlineStr"><is><t{space}>{v}</t></is></c>')
+                    continue
+            elif (t is int and -_EXACT_INT <= v <= _EXACT_INT) or (t is float and math.isfinite(v)):
+                attr = col.attrs.get("")
+                if attr is None:
+                    attr = self._attr(col, "")
+                append(f'<c r="{col.letter}{r}"{attr}><v>{v!r}</v></c>')
+                continue
+            elif v is None:
+                attr = col.attrs.get("")
+                if attr is None:
+                    attr = self._attr(col, "")
+                if attr:
+                    append(f'<c r="{col.letter}{r}"{attr}/>')
+                continue
+            elif t is dt.date and v.year >= 1900:
+                attr = col.attrs.get("date")
+                if attr is None:
+                    attr = self._attr(col, "date")
+                days = (v - _EXCEL_EPOCH).days
+                if days <= 60:  # Excel's 1900 leap-year bug, as openpyxl's to_excel has it
+                    days -= 1
+                append(f'<c r="{col.letter}{r}"{attr}><v>{days + 0.0!r}</v></c>')
+                continue
+            xml = self.cell(row, col.index, v, col.base)
+            if xml:
+                append(xml)
+        return out
 
     def styled(self, row: int, col: int, style: StyleArray) -> str:
         """XML for an empty cell that only carries a format."""

@@ -326,6 +326,126 @@ def _pieces(xml: bytes, start: int, end: int, size: int = 4 << 20):
 def _scan(ws: Worksheet, xml: bytes, start: int, end: int, strings: Callable[[int], str],
           note_fills: frozenset[int]) -> OldSheet:
     """Build the ``OldSheet`` from the rows in ``xml[start:end]`` (the data sheet's sheetData) and
+    what openpyxl loaded of the sheet (header row, comments, links).
+
+    A 100,000-row sheet has over a million cells, and nearly all of them carry their column's usual
+    format: so only the cells that may not are matched one by one — cells with a format in columns
+    usually without, every cell of the few columns usually with one, and cells right of the header.
+    Everything else is checked with counts and searches that run in C."""
+    if _has_prefixed_cells(xml, start, end):
+        raise _Unusual("prefixed element names")
+    if xml.find(b"<c>", start, end) >= 0 or xml.find(b"<c/>", start, end) >= 0:
+        raise _Unusual("cells without a reference")
+    cells_total = xml.count(b"<c ", start, end)
+    if xml.count(b'<c r="', start, end) != cells_total or _ODD_REF.search(xml, start, end):
+        raise _Unusual("cells without a leading reference")
+    old = OldSheet()
+    _read_header(ws, old, note_fills)
+    header_extent = old.extent
+    formats = ws.parent._cell_styles
+    cache: dict[bytes, StyleArray] = {b"": _NO_STYLE}
+    column: dict[bytes, int] = {}
+
+    def fmt(s: bytes) -> StyleArray:
+        if s not in cache:
+            k = int(s)
+            cache[s] = formats[k] if k < len(formats) else _NO_STYLE
+        return cache[s]
+
+    def col(letters: bytes) -> int:
+        if letters not in column:
+            column[letters] = column_index_from_string(letters.decode())
+        return column[letters]
+
+    # The first rows decide each column's usual format; after that only cells that differ from it
+    # (or lie right of the header) are looked at one by one.
+    head_end = end
+    for n, m in enumerate(_ROW.finditer(xml, start, end)):
+        if n > USUAL_STYLE_ROWS:
+            head_end = m.start()
+            break
+    head, common = [], defaultdict(Counter)
+    for letters, row, style, _, _ in _CELL.findall(xml, start, head_end):
+        if row != b"1":
+            head.append((int(row), col(letters), fmt(style)))
+            common[letters][style] += 1
+    usual = {letters: counts.most_common(1)[0][0] for letters, counts in common.items()}
+    inside = [get_column_letter(c).encode() for c in range(1, header_extent + 1)]
+    styled_usually = {letters for letters, style in usual.items() if style and col(letters) <= header_extent}
+    odd: list[tuple[int, int, StyleArray]] = []
+    styled = _STYLED.findall(xml, start, end)
+    if xml.count(b"s=", start, end) != len(styled) and _LATE_STYLE.search(xml, start, end):
+        raise _Unusual("cell attributes in an unexpected order")
+    # Columns usually without a format: their cells that have one.
+    plain_inside = set(inside) - styled_usually
+    odd += [(int(row), col(letters), fmt(style)) for letters, row, style in styled
+            if letters in plain_inside and row != b"1"]
+    # Columns usually with one: every cell whose format is another (or none).
+    for letters in sorted(styled_usually):
+        pattern = re.compile(rb'<c r="' + letters + rb'([0-9]{1,7})"(?: s="([0-9]{1,6})")?+')
+        want = usual[letters]
+        c = col(letters)
+        odd += [(int(row), c, fmt(style)) for row, style in pattern.findall(xml, start, end)
+                if style != want and row != b"1"]
+    # Cells right of the header, whatever they hold.
+    outside = _outside_cells(inside).findall(xml, start, end)
+    odd += [(int(row), col(letters), fmt(style)) for letters, row, style, _, _ in outside if row != b"1"]
+    odd.sort(key=lambda cell: (cell[0], cell[1]))
+    old.extent = max([header_extent] + [col(letters) for letters, _, _, _, empty in outside if not empty])
+    old.last_row = _last_valued_row(xml, start, end)
+    ids = _scan_ids(xml, start, end, old.id_col, strings) if old.id_col else {}
+    _set_ids(old, ids)
+    highlighted = _read_styles(old, head, odd, note_fills)
+    if any(xml.find(attr, start, end) >= 0 for attr in (b"ht=", b"hidden=", b"outlineLevel=")):
+        for row, attrs in _ROW.findall(xml, start, end):
+            r = int(row)
+            if r in ids and (b"ht=" in attrs or b"hidden=" in attrs or b"outlineLevel=" in attrs):
+                a = {k.decode(): v.decode() for k, v in _ATTR.findall(attrs)}
+                old.row_dims[r] = (float(a["ht"]) if "ht" in a else None, a.get("hidden") in ("1", "true"),
+                                   int(a.get("outlineLevel", 0) or 0), a.get("collapsed") in ("1", "true"))
+    _read_notes(ws, old, ids, highlighted)
+    return old
+
+
+_STYLED = re.compile(rb'<c r="([A-Z]{1,3})([0-9]{1,7})" s="([0-9]{1,6})"')
+_ODD_REF = re.compile(rb'<c r="(?![A-Z]{1,3}[0-9]{1,7}")')
+
+
+def _outside_cells(inside: list[bytes]) -> re.Pattern:
+    """A pattern like ``_CELL`` for the cells of columns other than ``inside``."""
+    if not inside:
+        return _CELL
+    singles = b"".join(x for x in inside if len(x) == 1)
+    known = [re.escape(x) for x in inside if len(x) > 1] + ([b"[" + singles + b"]"] if singles else [])
+    return re.compile(rb'<c r="(?!(?:' + b"|".join(known) + rb')[0-9])' + _CELL.pattern[len(b'<c r="'):])
+
+
+def _has_prefixed_cells(xml: bytes, start: int, end: int) -> bool:
+    """Whether ``<x:c`` or ``<x:row`` elements appear (``_NS_TAG``), looking only where ``:c`` or
+    ``:row`` occurs: text holds those rarely, tags of a usual sheet never."""
+    for needle in (b":c", b":row"):
+        at = xml.find(needle, start, end)
+        while at >= 0:
+            lt = xml.rfind(b"<", start, at)
+            if lt >= 0 and _NS_TAG.match(xml, lt, end):
+                return True
+            at = xml.find(needle, at + 1, end)
+    return False
+
+
+def _last_valued_row(xml: bytes, start: int, end: int) -> int:
+    """The row of the last cell holding something, searching back from the end."""
+    at = end
+    while (at := xml.rfind(b"<c ", start, at)) >= 0:
+        m = _CELL.match(xml, at, end)
+        if m is not None and not m.group(5):
+            return int(m.group(2))
+    return 0
+
+
+def _scan_slow(ws: Worksheet, xml: bytes, start: int, end: int, strings: Callable[[int], str],
+          note_fills: frozenset[int]) -> OldSheet:
+    """Build the ``OldSheet`` from the rows in ``xml[start:end]`` (the data sheet's sheetData) and
     what openpyxl loaded of the sheet (header row, comments, links)."""
     if _NS_TAG.search(xml, start, end):
         raise _Unusual("prefixed element names")
@@ -392,8 +512,15 @@ def _scan(ws: Worksheet, xml: bytes, start: int, end: int, strings: Callable[[in
 def _scan_ids(xml: bytes, start: int, end: int, id_col: int, strings: Callable[[int], str]) -> dict[int, str]:
     """Row -> id text of the id column's cells in ``xml[start:end]``."""
     letters = get_column_letter(id_col).encode()
-    pattern = re.compile(rb'<c r="' + letters + rb'([0-9]{1,7})"([^>]*?)(?:/>|>(.{0,300}?)</c>)', re.S)
+    # The form syncd writes, taken in bulk; any other form of cell goes the careful way below.
+    plain = rb'(?: s="[0-9]{1,6}")? t="inlineStr"><is><t>([^<&]{0,284})</t></is></c>'
     ids = {}
+    for row, raw in re.compile(rb'<c r="' + letters + rb'([0-9]{1,7})"' + plain).findall(xml, start, end):
+        text = raw.decode("utf-8", "replace").strip()
+        if text:
+            ids[int(row)] = text
+    pattern = re.compile(rb'<c r="' + letters + rb'([0-9]{1,7})"(?!' + plain.replace(b"([^<&]", b"(?:[^<&]")
+                         + rb')([^>]*?)(?:/>|>(.{0,300}?)</c>)', re.S)
     for row, attrs, inner in pattern.findall(xml, start, end):
         if inner.startswith(b"<is><t>") and inner.endswith(b"</t></is>") and b"<" not in inner[7:-9]:
             text = html.unescape(inner[7:-9].decode("utf-8", "replace"))  # what syncd itself writes

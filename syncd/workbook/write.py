@@ -16,6 +16,7 @@ import os
 from collections import defaultdict, deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from operator import itemgetter
 
 from openpyxl import Workbook
 from openpyxl.styles.cell_style import StyleArray
@@ -360,7 +361,8 @@ def _write_data_sheet(book: XlsxBook, ws: Worksheet, doc: CanonicalDoc, old: Old
     # Rows needing more than "value in its column's format" go the slow way; most rows do not.
     special = {r for r, _ in old.styles} | {r for r, _ in old.comments} | {r for r, _ in old.links}
     noted = {r for r, _ in notes}
-    cell = data.cell
+    plain = data.columns(bases)
+    pick = _picker([i for _, i, _ in columns[:-1]])  # the id is always the last column
     for k, (row, rid) in enumerate(zip(table.rows, table.row_ids)):
         r = k + 2
         old_r = old.rows.get(rid)
@@ -368,7 +370,7 @@ def _write_data_sheet(book: XlsxBook, ws: Worksheet, doc: CanonicalDoc, old: Old
             dim = ws.row_dimensions[r]
             dim.ht, dim.hidden, dim.outlineLevel, dim.collapsed = old.row_dims[old_r]
         if old_r not in special and r not in noted:
-            parts = [cell(r, j, row[i] if i >= 0 else rid, base) for j, i, base in columns]
+            parts = data.plain_cells(r, (*pick(row), rid), plain)
         else:
             parts = [_special_cell(data, old, plan, notes, texts, people, links, r, j, old_r,
                                    row[i] if i >= 0 else rid, base) for j, i, base in columns]
@@ -388,6 +390,16 @@ def _write_data_sheet(book: XlsxBook, ws: Worksheet, doc: CanonicalDoc, old: Old
     if fresh:
         ws.freeze_panes = "A2"
     return {name: j for j, name in enumerate(names, 1) if j < width}
+
+
+def _picker(indexes: list[int]) -> Callable[[tuple], tuple]:
+    """A function giving a row's values at ``indexes``, as a tuple."""
+    if not indexes:
+        return lambda row: ()
+    if len(indexes) == 1:
+        only = indexes[0]
+        return lambda row: (row[only],)
+    return itemgetter(*indexes)
 
 
 def _special_cell(data: SheetData, old: OldSheet, plan: list, notes: dict, texts: dict, people: dict, links: dict,

@@ -2,22 +2,25 @@
 
 ``find_duplicates(table, settings)`` is the whole pipeline: pick the columns (``fields``), normalise
 every compared cell once (``text``, ``fields``), find candidate pairs without comparing every pair
-(``blocking``), score them (``score``, with the ``guards`` that keep "Q3" and "Q4" apart), and cluster
+(``blocking``), drop those whose vectorised upper bound cannot reach the threshold (``bulk``), score
+the rest (``score``, with the ``guards`` that keep "Q3" and "Q4" apart), and cluster
 (``cluster``). ``combine_rows`` merges two rows of one task (``combine``).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Collection
 
 from syncd.merge.dupes.blocking import candidate_pairs
+from syncd.merge.dupes.bulk import prune
 from syncd.merge.dupes.cluster import Cluster, build_clusters
 from syncd.merge.dupes.combine import Combined, combine_rows
-from syncd.merge.dupes.fields import Field, Plan, UnknownColumn, plan_fields
+from syncd.merge.dupes.fields import Field, Plan, UnknownColumn, find_column, plan_fields
 from syncd.merge.dupes.guards import guard
 from syncd.merge.dupes.score import PairScore, Prepared
 from syncd.merge.dupes.text import Title, parse_title
+from syncd.merge.values import is_empty
 from syncd.model import Table
 
 #: The score from which a pair is flagged when nothing else is configured.
@@ -30,13 +33,15 @@ class DupeSettings:
 
     ``columns``: compare exactly these (the first is the main text); empty: the title column (``title``,
     else detected) and the tracker columns found by name. ``generic_fallback``: a table without such
-    columns is compared on all its columns (``syncd dupes`` on any table).
+    columns is compared on all its columns (``syncd dupes`` on any table). ``tracker``: the configured
+    ``columns`` are a tracker's (title first), not a generic record's.
     """
 
     columns: tuple[str, ...] = ()
     title: str | None = None
     threshold: float = DEFAULT_THRESHOLD
     generic_fallback: bool = False
+    tracker: bool = False
 
 
 @dataclass(frozen=True)
@@ -51,7 +56,8 @@ class Duplicates:
 def prepare(table: Table, settings: DupeSettings = DupeSettings()) -> Prepared | None:
     """The table made ready for scoring (``None`` when it has nothing to compare).
     Raises ``UnknownColumn`` for a configured column the table lacks."""
-    plan = plan_fields(table, settings.columns, settings.title, generic_fallback=settings.generic_fallback)
+    plan = plan_fields(table, settings.columns, settings.title, generic_fallback=settings.generic_fallback,
+                       tracker=settings.tracker)
     return Prepared(table, plan) if plan is not None else None
 
 
@@ -68,16 +74,67 @@ def find_duplicates(table: Table, settings: DupeSettings = DupeSettings(),
         return Duplicates((), prep.plan if prep else None)
     apart = {(min(i, j), max(i, j)) for i, j in keep_apart}
 
-    def score(i: int, j: int) -> PairScore:
+    def score(i: int, j: int, floor: float | None = None) -> PairScore:
         i, j = min(i, j), max(i, j)
         if (i, j) in apart:
             return PairScore(i, j, 0.0, "kept apart by a person's decision")
-        return prep.score(i, j)
+        return prep.score(i, j, floor)
 
-    pairs = candidate_pairs(prep)
-    scored = (score(int(i), int(j)) for i, j in pairs)
+    pairs = prune(prep, candidate_pairs(prep, prefilter(prep, settings.threshold)), settings.threshold)
+    scored = (score(i, j, settings.threshold) for i, j in pairs.tolist())
     clusters = build_clusters(scored, score, settings.threshold)
-    return Duplicates(tuple(clusters), prep.plan)
+    explained = []
+    for c in clusters:
+        best = max(c.pairs, key=lambda p: p.score)
+        explained.append(replace(c, why=prep.explain(best.a, best.b).why))
+    return Duplicates(tuple(explained), prep.plan)
+
+
+def prefilter(prep: Prepared, threshold: float) -> float:
+    """The main-text similarity (0-100) below which a candidate pair is not scored at all.
+
+    A tracker's score is mostly its title's, half of which is this very ratio, so pairs far below
+    the threshold can be dropped; a generic record lets the other columns make up for a weak main
+    text (a name typed "Smith, J."), so it keeps more."""
+    if prep.plan.tracker:
+        return max(40.0, min(80.0, 100 * threshold - 10))
+    return max(30.0, min(50.0, 100 * threshold - 35))
+
+
+def match_duplicates(a: Table, b: Table, *, title: str | None = None, key: str | None = None,
+                     threshold: float = DEFAULT_THRESHOLD) -> list[tuple[int, int]]:
+    """Rows of ``a`` that are duplicates of rows of ``b`` (same columns), paired one-to-one, best
+    first: ``[(row of a, row of b), ...]``. Two rows that both fill the ``key`` column are never
+    paired (the team's ids say which task is which). Used by the merge for tasks two copies added."""
+    if not len(a) or not len(b) or a.columns != b.columns:
+        return []
+    both = Table(a.columns, a.rows + b.rows)
+    prep = prepare(both, DupeSettings(title=title, threshold=threshold))
+    if prep is None:
+        return []
+    at_key = None
+    if key is not None:
+        try:
+            at_key = find_column(both, key)
+        except UnknownColumn:
+            at_key = None
+    n = len(a)
+    scored = []
+    for i, j in candidate_pairs(prep, prefilter(prep, threshold)).tolist():
+        if i >= n or j < n:
+            continue  # both from the same side
+        if at_key is not None and not is_empty(both.rows[i][at_key]) and not is_empty(both.rows[j][at_key]):
+            continue
+        p = prep.score(i, j)
+        if p.score >= threshold:
+            scored.append((p.score, i, j - n))
+    pairs, used_a, used_b = [], set(), set()
+    for _, i, j in sorted(scored, key=lambda x: (-x[0], x[1], x[2])):
+        if i not in used_a and j not in used_b:
+            used_a.add(i)
+            used_b.add(j)
+            pairs.append((i, j))
+    return pairs
 
 
 def score_rows(table: Table, i: int, j: int, settings: DupeSettings = DupeSettings()) -> PairScore:
@@ -85,11 +142,11 @@ def score_rows(table: Table, i: int, j: int, settings: DupeSettings = DupeSettin
     prep = prepare(table, settings)
     if prep is None:
         return PairScore(min(i, j), max(i, j), 0.0, "nothing to compare")
-    return prep.score(i, j)
+    return prep.explain(i, j)
 
 
 __all__ = [
     "Cluster", "Combined", "DEFAULT_THRESHOLD", "DupeSettings", "Duplicates", "Field", "PairScore", "Plan",
-    "Prepared", "Title", "UnknownColumn", "combine_rows", "find_duplicates", "guard", "parse_title", "prepare",
-    "score_rows",
+    "Prepared", "Title", "UnknownColumn", "combine_rows", "find_duplicates", "guard", "match_duplicates",
+    "parse_title", "prepare", "score_rows",
 ]

@@ -2,11 +2,11 @@
 
 * Up to ``FULL_LIMIT`` rows the main texts are compared all against all with rapidfuzz's vectorised
   ``cdist`` (``score_cutoff`` lets it skip hopeless pairs); nothing is missed.
-* Beyond, a word index: each row is filed under its ``KEYS`` rarest words that at least one other row
-  shares (a word only one row has, e.g. a typo, cannot pair it with anything); a word held by more
-  than ``CAP`` rows is too common to block on by itself, so its rows are sorted by their text and
-  only near neighbours (``WINDOW``) are paired. A final sorted-neighbourhood pass over all rows
-  catches rows whose words are all common.
+* Beyond, a word index, built with numpy: each row is filed under its ``KEYS`` rarest words that at
+  least one other row shares (a word only one row has, e.g. a typo, cannot pair it with anything); a
+  word held by more than ``CAP`` rows is too common to block on by itself, so its rows are sorted by
+  their text and only near neighbours (``WINDOW``) are paired. A sorted-neighbourhood pass over all
+  rows catches rows whose words are all common.
 * Rows that share an exact phone number or e-mail address (generic records) are candidates too.
 
 Every candidate is then filtered with rapidfuzz ``cpdist`` on the main text (vectorised), and only
@@ -25,7 +25,7 @@ from syncd.merge.dupes.score import Prepared
 
 FULL_LIMIT = 2500
 KEYS = 3
-CAP = 60
+CAP = 40
 WINDOW = 12
 #: Candidates whose main texts are less alike than this (0-100) are not scored.
 PREFILTER = 50.0
@@ -62,29 +62,41 @@ def _full(keys: list[str], cutoff: float) -> np.ndarray:
 
 def _word_blocks(prep: Prepared, keys: list[str]) -> list[np.ndarray]:
     n = len(keys)
-    words = [prep.words(i) for i in range(n)]
-    df: dict[str, int] = defaultdict(int)
-    for ws in words:
-        for w in ws:
-            df[w] += 1
-    postings: dict[str, list[int]] = defaultdict(list)
-    for i, ws in enumerate(words):
-        shared = sorted((df[w], w) for w in ws if df[w] >= 2)
-        for _, w in shared[:KEYS]:
-            postings[w].append(i)
+    vocab: dict[str, int] = {}
+    rows_of, words_of = [], []
+    for i in range(n):
+        for w in prep.words(i):
+            rows_of.append(i)
+            words_of.append(vocab.setdefault(w, len(vocab)))
     order = np.argsort(np.array(keys, dtype=object), kind="stable")
+    out = _window_pairs(order.astype(np.int64), WINDOW)
+    if not rows_of:
+        return out
+    row = np.asarray(rows_of, dtype=np.int64)
+    word = np.asarray(words_of, dtype=np.int64)
+    df = np.bincount(word, minlength=len(vocab))[word]
+    # each row is filed under its KEYS rarest words that another row shares
+    shared = df >= 2
+    row, word, df = row[shared], word[shared], df[shared]
+    by_row = np.lexsort((word, df, row))
+    row, word = row[by_row], word[by_row]
+    starts = np.r_[0, np.flatnonzero(np.diff(row)) + 1]
+    position = np.arange(len(row)) - np.repeat(starts, np.diff(np.r_[starts, len(row)]))
+    keep = position < KEYS
+    row, word = row[keep], word[keep]
+    # postings sorted by word, then by the row's text, so big postings pair near neighbours only
     rank = np.empty(n, dtype=np.int64)
     rank[order] = np.arange(n)
-    out: list[np.ndarray] = []
-    for rows in postings.values():
-        if len(rows) < 2:
-            continue
-        arr = np.asarray(rows, dtype=np.int64)
-        if len(arr) <= CAP:
-            out.append(_pairs_within(arr))
-        else:
-            out.extend(_window_pairs(arr[np.argsort(rank[arr], kind="stable")], WINDOW))
-    out.extend(_window_pairs(order.astype(np.int64), WINDOW))
+    by_word = np.lexsort((rank[row], word))
+    row, word = row[by_word], word[by_word]
+    size = np.bincount(word, minlength=len(vocab))[word]
+    for k in range(1, CAP):
+        same = word[:-k] == word[k:]
+        if k > WINDOW:
+            same &= size[:-k] <= CAP
+        if not same.any():
+            break
+        out.append(np.stack([row[:-k][same], row[k:][same]], axis=1))
     return out
 
 

@@ -19,7 +19,10 @@ from scipy.cluster.hierarchy import fcluster, linkage
 from syncd.merge.dupes.score import PairScore
 
 #: Largest cluster re-checked with every pair scored; larger ones are first split on stronger links.
-MAX_DENSE = 120
+MAX_DENSE = 40
+#: Up to this size the average linkage is computed here rather than by scipy (whose checks cost more
+#: than the clustering for three or four rows).
+SMALL = 8
 
 
 @dataclass(frozen=True)
@@ -67,6 +70,29 @@ def _members(edges: list[PairScore]) -> list[int]:
     return sorted({e.a for e in edges} | {e.b for e in edges})
 
 
+def _average_linkage(n: int, distance: dict[tuple[int, int], float], cut: float) -> dict[int, list[int]]:
+    """Average-linkage clustering of ``n`` points cut at ``cut`` (what scipy's ``linkage`` +
+    ``fcluster`` compute), written out for the small clusters that are the common case."""
+    groups = {x: [x] for x in range(n)}
+
+    def d(g: list[int], h: list[int]) -> float:
+        return sum(distance[(min(x, y), max(x, y))] for x in g for y in h) / (len(g) * len(h))
+
+    while len(groups) > 1:
+        best, pair = None, None
+        keys = sorted(groups)
+        for i, g in enumerate(keys):
+            for h in keys[i + 1:]:
+                dist = d(groups[g], groups[h])
+                if best is None or dist < best:
+                    best, pair = dist, (g, h)
+        if best is None or best > cut:
+            break
+        g, h = pair
+        groups[g] = groups[g] + groups.pop(h)
+    return groups
+
+
 def _dense_split(rows: list[int], score: Callable[[int, int], PairScore], threshold: float) -> list[list[PairScore]]:
     """Average-linkage clusters of ``rows`` with every pair scored; each returned with its pairs."""
     n = len(rows)
@@ -79,14 +105,18 @@ def _dense_split(rows: list[int], score: Callable[[int, int], PairScore], thresh
             scored[(x, y)] = p
             condensed[k] = 1.0 - p.score
             k += 1
-    labels = fcluster(linkage(condensed, method="average"), t=1.0 - threshold + 1e-9, criterion="distance")
-    groups: dict[int, list[int]] = defaultdict(list)
-    for x, label in enumerate(labels):
-        groups[label].append(x)
+    if n <= SMALL:
+        groups = _average_linkage(n, {k: 1.0 - v.score for k, v in scored.items()}, 1.0 - threshold + 1e-9)
+    else:
+        labels = fcluster(linkage(condensed, method="average"), t=1.0 - threshold + 1e-9, criterion="distance")
+        groups = defaultdict(list)
+        for x, label in enumerate(labels):
+            groups[label].append(x)
     out = []
     for members in groups.values():
         if len(members) < 2:
             continue
+        members = sorted(members)
         out.append([scored[(x, y)] for i, x in enumerate(members) for y in members[i + 1:]])
     return out
 
@@ -94,7 +124,18 @@ def _dense_split(rows: list[int], score: Callable[[int, int], PairScore], thresh
 def build_clusters(pairs: Iterable[PairScore], score: Callable[[int, int], PairScore], threshold: float) -> list[Cluster]:
     """Clusters from ``pairs`` (any scored pairs; those below ``threshold`` are ignored). ``score(i, j)``
     scores a pair that was not among them (used to check clusters of three or more)."""
-    strong = [p for p in pairs if p.score >= threshold]
+    strong, known = [], {}
+    for p in pairs:
+        if p.score >= threshold:
+            strong.append(p)
+        elif p.score >= threshold / 2:
+            known[(p.a, p.b)] = p  # kept for the weak-link check; the rest are recomputed if needed
+
+    def lookup(i: int, j: int) -> PairScore:
+        return known.get((min(i, j), max(i, j))) or score(i, j)
+
+    for p in strong:
+        known[(p.a, p.b)] = p
     todo = _components(strong)
     done: list[list[PairScore]] = []
     while todo:
@@ -103,7 +144,7 @@ def build_clusters(pairs: Iterable[PairScore], score: Callable[[int, int], PairS
         if len(rows) == 2:
             done.append(edges)
         elif len(rows) <= MAX_DENSE:
-            done.extend(_dense_split(rows, score, threshold))
+            done.extend(_dense_split(rows, lookup, threshold))
         else:
             # too big to score every pair: drop its weakest links first and look again
             cut = float(np.median([e.score for e in edges]))

@@ -35,6 +35,8 @@ _EMAIL_NAMES = ("email", "mail", "emailaddress")
 _ADDRESS_NAMES = ("address", "street", "addr", "addressline", "address1", "address2", "road")
 _PERSON_NAMES = ("name", "fullname", "firstname", "lastname", "surname", "givenname", "forename", "person",
                  "contact", "owner", "assignee", "customer", "author", "employee", "member")
+_MAIN_NAMES = ("name", "fullname", "title", "task", "taskname", "subject", "summary", "product", "productname",
+               "item", "itemname", "company", "companyname", "organisation", "organization", "business", "description")
 _NON_DIGIT = re.compile(r"\D+")
 _PHONE_TEXT = re.compile(r"^[\d\s()+./-]{7,25}$")
 
@@ -156,11 +158,12 @@ def _low_cardinality(table: Table, col: int) -> bool:
 
 
 def plan_fields(table: Table, columns: Sequence[str] = (), title: str | None = None, *,
-                generic_fallback: bool = False) -> Plan | None:
+                generic_fallback: bool = False, tracker: bool = False) -> Plan | None:
     """The columns to compare ``table`` on; ``None`` when there is nothing to compare (no text column).
 
-    With ``columns`` (raises ``UnknownColumn`` for a name the table lacks) those are compared as a
-    generic record, the first as the main text. Otherwise the title column (``title``, else the most
+    With ``columns`` (raises ``UnknownColumn`` for a name the table lacks) those are compared, the
+    first as the main text: as a generic record, or with ``tracker`` as a tracker (the first is the
+    title; campaign, channel, owner and due columns play their part, any other nudges a little). Otherwise the title column (``title``, else the most
     varied text column) plus the tracker columns found by name; with ``generic_fallback`` a table with
     no such column is compared on all its columns except id-like ones (for ``syncd dupes``).
     """
@@ -170,6 +173,13 @@ def plan_fields(table: Table, columns: Sequence[str] = (), title: str | None = N
     if columns:
         idx = [find_column(table, c) for c in columns]
         idx = list(dict.fromkeys(idx))
+        if tracker:
+            others = []
+            for i in idx[1:]:
+                role = _role(table.columns[i]) or "other"
+                kind = "date" if role == "due" else "person" if role == "owner" else detect_kind(table, i)
+                others.append(Field(i, table.columns[i], kind, role))
+            return Plan(Field(idx[0], table.columns[idx[0]], "title", "main"), tuple(others), tracker=True)
         main = Field(idx[0], table.columns[idx[0]], detect_kind(table, idx[0], main=True), "main")
         others = tuple(Field(i, table.columns[i], kind := detect_kind(table, i), _role(table.columns[i]) or "other",
                              0.5 if kind in ("text", "title") and _low_cardinality(table, i) else 1.0) for i in idx[1:])
@@ -193,6 +203,10 @@ def plan_fields(table: Table, columns: Sequence[str] = (), title: str | None = N
             others.append(Field(i, name, kind, role))
     if others or not generic_fallback:
         return Plan(Field(t, table.columns[t], "title", "main"), tuple(others), tracker=True)
+    # A record's main text is the column that names it, when one is called so ("Name", "Product").
+    named = [i for i, c in enumerate(table.columns) if normalise_name(c) in _MAIN_NAMES and _filled(table, i, 1)]
+    if named:
+        t = named[0]
     rest = [i for i, c in enumerate(table.columns) if i != t and not looks_like_key_name(c) and _filled(table, i, 1)]
     fields = tuple(Field(i, table.columns[i], kind := detect_kind(table, i), "other",
                          0.5 if kind in ("text", "title") and _low_cardinality(table, i) else 1.0) for i in rest)
@@ -309,7 +323,10 @@ def _date_similarity(a: int, b: int) -> float:
 def _words_similarity(a: Words, b: Words) -> float:
     sim = max(fuzz.token_sort_ratio(a.key, b.key), fuzz.token_set_ratio(a.key, b.key) * 0.9) / 100
     if a.numbers and b.numbers and a.numbers != b.numbers:
-        sim *= 0.3  # "12 Oak St" and "14 Oak St" are different houses
+        if a.numbers < b.numbers or b.numbers < a.numbers:
+            sim *= 0.9  # one also gives a flat number: the same house, said more precisely
+        else:
+            sim *= 0.3  # "12 Oak St" and "14 Oak St" are different houses
     return sim
 
 

@@ -10,51 +10,36 @@ Periods of different kinds are checked against each other too: "Q3 newsletter" a
 newsletter" may be one task, "Q3 newsletter" and "November newsletter" are not.
 
 The action is a guard as well: a task is something to *do*, and "Review the Diwali ads" and "Pause
-the Diwali ads" are two things to do. When both titles name an action verb and no verb of one is a
-synonym of a verb of the other ("draft"/"write", "book"/"reserve", "host"/"run"), they are different
-tasks. A title with no known verb ("Diwali ads") never trips this guard.
+the Diwali ads" are two things to do. A title's action is its first word when that is a verb, else its
+last ("Diwali ads - review"); when both titles have one and the two are not synonyms ("draft"/"write",
+"book"/"reserve", "host"/"run"), they are different tasks. A title without one never trips it.
 """
 
 from __future__ import annotations
 
 from syncd.merge.dupes.text import FEATURE_KINDS, MONTH_ORDER, Title
-
-#: Groups of verbs that name the same action (stemmed as ``text.stem`` does). A verb may sit in
-#: several groups: "create" is "make" and is "design", but "design" is not "build".
-SYNONYMS = (
-    ("write", "draft", "compose", "author", "prepare"), ("create", "make", "produce", "design"),
-    ("create", "make", "build", "develop"), ("book", "reserve"), ("shoot", "take", "film", "photograph"),
-    ("host", "run", "hold", "organiz", "organis"), ("send", "email", "mail", "distribute", "circulate"),
-    ("review", "check", "proofread", "audit", "go"), ("plan", "organiz", "organis", "prepare"),
-    ("update", "refresh", "revise", "edit", "change", "modify"), ("analyz", "analys", "evaluate", "assess"),
-    ("publish", "post", "release", "launch", "go"), ("approve", "sign"), ("order", "buy", "purchase", "get"),
-    ("pay", "settle"), ("schedule", "plan", "book"), ("cancel", "stop", "pause", "end"),
-    ("call", "phone", "ring"), ("hire", "recruit"), ("fix", "repair"), ("select", "choose", "pick"),
-    ("test", "try", "trial"), ("translate", "localiz", "localis"), ("present", "pitch", "demo"),
-    ("research", "investigate", "explore", "study"), ("promote", "advertis", "advertiz", "market"),
-    ("record", "film", "tape"), ("renew", "extend"), ("brief", "inform"), ("visit", "see", "inspect"),
-    ("invite", "ask"), ("archive", "file"), ("clean", "tidy"), ("finaliz", "finalis", "finish", "complete"),
-)
-VERBS: dict[str, frozenset[int]] = {}
-for _n, _group in enumerate(SYNONYMS):
-    for _verb in _group:
-        VERBS[_verb] = VERBS.get(_verb, frozenset()) | {_n}
-
-
-def _verbs(title: Title) -> list[str]:
-    return [w for w in title.words if w in VERBS and w not in title.qualifiers]
-
+from syncd.merge.dupes.verbs import UNKNOWN, VERBS
 
 def action_guard(a: Title, b: Title) -> str | None:
-    """Why ``a`` and ``b`` name different actions (``"different action (Review / Pause)"``), or ``None``."""
-    va, vb = _verbs(a), _verbs(b)
-    if not va or not vb:
+    """Why ``a`` and ``b`` name different actions (``"different action (Review / Pause)"``), or ``None``.
+
+    Confident only when both titles start with a verb; a title that does not is judged by its last
+    word, and only when the other's verb appears nowhere in it (so "t-shirts order for Brand
+    Refresh" is not taken for a "refresh"). A mistyped first verb ("Reocrd") stops the guard."""
+    fa, fb = a.first_verb, b.first_verb
+    if fa == UNKNOWN or fb == UNKNOWN:
         return None
-    ga = frozenset().union(*(VERBS[v] for v in va))
-    gb = frozenset().union(*(VERBS[v] for v in vb))
-    if ga & gb:
+    if fa and fb:
+        va, vb = fa, fb
+    elif fa and b.last_verb and fa not in b.words:
+        va, vb = fa, b.last_verb
+    elif fb and a.last_verb and fb not in a.words:
+        va, vb = a.last_verb, fb
+    else:
         return None
-    return f"different action ({'/'.join(dict.fromkeys(va)).capitalize()} / {'/'.join(dict.fromkeys(vb)).capitalize()})"
+    if VERBS[va] & VERBS[vb]:
+        return None
+    return f"different action ({a.show(va).capitalize()} / {b.show(vb).capitalize()})"
 
 
 _LABELS = {

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from typing import Sequence
 
 from rapidfuzz import fuzz
+from rapidfuzz.distance import OSA
 
 from syncd.merge.dupes.fields import Field, Plan, normalise_value, similarity
 from syncd.merge.dupes.guards import guard
@@ -34,18 +35,27 @@ QUALIFIER_WEIGHT = 0.3
 #: (bonus when equal, penalty when different) for the tracker columns.
 ROLE_NUDGE = {"campaign": (0.04, 0.25), "channel": (0.03, 0.08), "owner": (0.02, 0.03), "due": (0.02, 0.03),
               "other": (0.02, 0.05)}
+#: Tracker columns whose values are names: alike only when retyped, else simply different.
+NAMED_ROLES = frozenset({"campaign", "channel"})
+#: The most (least) the other columns of a tracker can add to (take from) the title's similarity.
+MAX_NUDGE = sum(bonus for role, (bonus, _) in ROLE_NUDGE.items() if role != "other")
+MAX_PENALTY = sum(penalty for role, (_, penalty) in ROLE_NUDGE.items() if role != "other")
 #: The main text's weight in a generic record, relative to one other column.
 MAIN_WEIGHT = 1.5
+#: Kinds of value that single out one record, and what a flat mismatch in one costs.
+IDENTIFYING = frozenset({"phone", "email", "date", "number"})
+IDENTIFYING_MISMATCH = 0.1
 
 
 @dataclass(frozen=True, slots=True)
 class PairScore:
-    """One pair of rows (indices into the table, ``a < b``), its score and why."""
+    """One pair of rows (indices into the table, ``a < b``), its score and why (``why`` may be empty
+    for pairs scored in bulk: ``Prepared.explain`` fills it in)."""
 
     a: int
     b: int
     score: float
-    why: str
+    why: str = ""
     guard: str | None = None
 
 
@@ -80,10 +90,13 @@ class Prepared:
         n = max(len(table), 1)
         self.idf = {w: math.log((n + 1) / (c + 0.5)) + 0.5 for w, c in df.items()}
         self.default_idf = math.log((n + 1) / 1.5) + 0.5
+        self.keys = [self._key(v) for v in self.main]
+        self._weights: dict[int, tuple[dict[str, float], float, str]] = {}
+        self._word_sims: dict[tuple[str, str], float] = {}
+        self._value_sims: dict[tuple[int, object, object], float] = {}
 
-    def main_key(self, i: int) -> str:
-        """The text blocking and the vectorised pre-filter compare for row ``i`` ('' when empty)."""
-        v = self.main[i]
+    @staticmethod
+    def _key(v: object | None) -> str:
         if v is None:
             return ""
         if isinstance(v, Title):
@@ -91,6 +104,10 @@ class Prepared:
         if isinstance(v, tuple):
             return " ".join(sorted(v))
         return getattr(v, "key", None) or str(v)
+
+    def main_key(self, i: int) -> str:
+        """The text blocking and the vectorised pre-filter compare for row ``i`` ('' when empty)."""
+        return self.keys[i]
 
     def words(self, i: int) -> tuple[str, ...]:
         """Row ``i``'s blocking words (content words of its main text, qualifiers left out)."""
@@ -105,67 +122,94 @@ class Prepared:
 
     # -- titles -------------------------------------------------------------------------------
 
-    def _weight(self, title: Title, w: str) -> float:
-        base = self.idf.get(w, self.default_idf)
-        return base * QUALIFIER_WEIGHT if w in title.qualifiers else base
+    def _info(self, title: Title) -> tuple[dict[str, float], float, str]:
+        """(word -> weight, total weight, sorted key) of a title, computed once per distinct title."""
+        got = self._weights.get(id(title))
+        if got is None:
+            weights = {}
+            for w in title.words:
+                base = self.idf.get(w, self.default_idf)
+                weights[w] = base * QUALIFIER_WEIGHT if w in title.qualifiers else base
+            got = (weights, sum(weights.values()), title.key)
+            self._weights[id(title)] = got  # titles live as long as self.values: ids stay unique
+        return got
 
-    def title_similarity(self, a: Title, b: Title) -> float:
-        wa = {w: self._weight(a, w) for w in a.words}
-        wb = {w: self._weight(b, w) for w in b.words}
-        total = sum(wa.values()) + sum(wb.values())
+    def _word_similarity(self, x: str, y: str) -> float:
+        key = (x, y) if x < y else (y, x)
+        got = self._word_sims.get(key)
+        if got is None:
+            got = self._word_sims[key] = _word_similarity(x, y)
+        return got
+
+    def title_similarity(self, a: Title, b: Title, floor: float | None = None) -> float:
+        """Similarity of two titles (no guard), 0..1: see the module docstring. With ``floor``, a
+        pair that cannot reach it gets a lower bound instead (the retyped-word search is skipped)."""
+        wa, total_a, key_a = self._info(a)
+        wb, total_b, key_b = self._info(b)
+        total = total_a + total_b
         if not total:
             return 1.0 if not a.words and not b.words else 0.0
+        chars = fuzz.ratio(key_a, key_b) / 100 if (key_a or key_b) else 1.0
         matched = 0.0
-        left_a = [w for w in wa if w not in wb]
-        left_b = [w for w in wb if w not in wa]
-        for w in wa.keys() & wb.keys():
-            matched += wa[w] + wb[w]
+        left_a, left_b = [], []
+        for w, weight in wa.items():
+            if w in wb:
+                matched += weight + wb[w]
+            else:
+                left_a.append(w)
+        if left_a:
+            left_b = [w for w in wb if w not in wa]
+        if floor is not None and left_a and left_b:
+            possible = 0.9 * (sum(wa[w] for w in left_a) + sum(wb[w] for w in left_b))
+            if 0.5 * (matched + possible) / total + 0.5 * chars < floor:
+                return 0.5 * matched / total + 0.5 * chars
         if left_a and left_b:
             candidates = []
             for x in left_a:
                 for y in left_b:
-                    s = _word_similarity(x, y)
-                    if s:
-                        candidates.append((s, x, y))
-            used_a: set[str] = set()
-            used_b: set[str] = set()
-            for s, x, y in sorted(candidates, reverse=True):
-                if x not in used_a and y not in used_b:
-                    used_a.add(x)
-                    used_b.add(y)
-                    matched += s * (wa[x] + wb[y])
-        overlap = matched / total
-        chars = fuzz.ratio(a.key, b.key) / 100 if (a.key or b.key) else 1.0
-        return 0.5 * overlap + 0.5 * chars
+                    sim = self._word_similarity(x, y)
+                    if sim:
+                        candidates.append((sim, x, y))
+            if candidates:
+                used: set[str] = set()
+                for sim, x, y in sorted(candidates, reverse=True):
+                    if x not in used and y not in used:
+                        used.add(x)
+                        used.add(y)
+                        matched += sim * (wa[x] + wb[y])
+        return 0.5 * matched / total + 0.5 * chars
 
-    def main_similarity(self, i: int, j: int) -> tuple[float, str | None]:
+    def main_similarity(self, i: int, j: int, floor: float | None = None) -> tuple[float, str | None]:
+        """(similarity of the two rows' main texts, the guard that fired or ``None``); see
+        ``title_similarity`` for ``floor``."""
         a, b = self.main[i], self.main[j]
         if a is None or b is None:
-            return (1.0 if a is None and b is None else 0.0), None
+            return 0.0, None  # a row without its main text is not recognisably any task
         if isinstance(a, Title) and isinstance(b, Title):
-            why = guard(a, b)
+            why = guard(a, b) if (a.features != b.features or a.first_verb != b.first_verb
+                                  or a.last_verb != b.last_verb) else None
             if why is not None:
                 return 0.0, why
-            return self.title_similarity(a, b), None
+            return self.title_similarity(a, b, floor), None
         return similarity(self.plan.main.kind, a, b), None
 
     # -- rows ---------------------------------------------------------------------------------
 
-    def score(self, i: int, j: int) -> PairScore:
-        """The duplicate score of rows ``i`` and ``j`` with its explanation."""
-        main, why_not = self.main_similarity(i, j)
-        name = self.plan.main.name
-        if why_not is not None:
-            return PairScore(min(i, j), max(i, j), 0.0, f"{name}: {why_not}", why_not)
-        agree, differ = [], []
-        sims: list[tuple[Field, float]] = []
+    def _others(self, i: int, j: int) -> list[tuple[Field, float]]:
+        sims = []
         for n, f in enumerate(self.plan.others, 1):
             x, y = self.values[n][i], self.values[n][j]
-            if x is None or y is None:
-                continue
-            s = similarity(f.kind, x, y)
-            sims.append((f, s))
-            (agree if s >= 0.8 else differ).append(f.name)
+            if x is not None and y is not None:
+                key = (n, x, y)
+                s = self._value_sims.get(key)
+                if s is None:
+                    s = self._value_sims[key] = similarity(f.kind, x, y)  # owners, campaigns repeat
+                if f.role in NAMED_ROLES and s < 0.8:
+                    s = 0.0  # "Spring Sale" and "Partner Summit" share letters, not a campaign
+                sims.append((f, s))
+        return sims
+
+    def _combine(self, main: float, sims: list[tuple[Field, float]]) -> float:
         if self.plan.tracker:
             total = main
             for f, s in sims:
@@ -174,23 +218,52 @@ class Prepared:
         else:
             weight = MAIN_WEIGHT + sum(f.weight for f, _ in sims)
             total = (MAIN_WEIGHT * main + sum(f.weight * s for f, s in sims)) / weight
-        total = min(1.0, max(0.0, total))
+            # a date of birth, phone or e-mail that does not match at all is another person
+            total -= IDENTIFYING_MISMATCH * sum(1 for f, s in sims if s == 0 and f.kind in IDENTIFYING)
+        return round(min(1.0, max(0.0, total)), 4)
+
+    def score(self, i: int, j: int, floor: float | None = None) -> PairScore:
+        """The duplicate score of rows ``i`` and ``j`` (``why`` left empty: see ``explain``).
+
+        With ``floor`` (bulk scoring) a tracker pair whose title alone shows it cannot reach the
+        floor, whatever its other columns say, gets a cheaper lower bound as its score."""
+        title_floor = floor - MAX_NUDGE if floor is not None and self.plan.tracker else None
+        main, guard_text = self.main_similarity(i, j, title_floor)
+        if guard_text is not None:
+            return PairScore(min(i, j), max(i, j), 0.0, "", guard_text)
+        if title_floor is not None and main < title_floor:
+            return PairScore(min(i, j), max(i, j), round(max(0.0, main - MAX_PENALTY), 4))
+        return PairScore(min(i, j), max(i, j), self._combine(main, self._others(i, j)))
+
+    def explain(self, i: int, j: int) -> PairScore:
+        """``score`` with ``why`` filled in for a person: which columns agreed, which guard fired."""
+        main, guard_text = self.main_similarity(i, j)
+        name = self.plan.main.name
+        if guard_text is not None:
+            return PairScore(min(i, j), max(i, j), 0.0, f"{name}: {guard_text}", guard_text)
+        sims = self._others(i, j)
+        agree = [f.name for f, s in sims if s >= 0.8]
+        differ = [f.name for f, s in sims if s < 0.8]
         parts = [f"{name} {'the same' if main >= 0.999 else 'alike'} ({main:.2f})"]
         if agree:
             parts.append("same " + ", ".join(agree))
         if differ:
             parts.append("different " + ", ".join(differ))
-        return PairScore(min(i, j), max(i, j), round(total, 4), "; ".join(parts))
+        return PairScore(min(i, j), max(i, j), self._combine(main, sims), "; ".join(parts))
 
 
 def _word_similarity(x: str, y: str) -> float:
-    """Two different words that are probably one word retyped: a typo, or a short form of it."""
+    """Two different words that are probably one word retyped: a slip of the finger ("perss",
+    "guode", "wrie"), or a short form of it ("prod"/"product")."""
     if x[0].isdigit() or y[0].isdigit():
         return 0.0  # numbers are equal or different, never alike
     short, long = (x, y) if len(x) <= len(y) else (y, x)
     if len(short) >= 3 and long.startswith(short) and len(short) * 2 >= len(long) - 1:
         return 0.85
     if len(short) >= 4:
+        edits = OSA.distance(x, y, score_cutoff=2)
+        if edits == 1 or (edits == 2 and len(short) >= 7):
+            return 0.9 if edits == 1 else 0.8
         r = fuzz.ratio(x, y, score_cutoff=80)
         if r:
             return r / 100

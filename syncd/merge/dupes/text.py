@@ -24,11 +24,19 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
+from functools import lru_cache
+
+from rapidfuzz import process
+from rapidfuzz.distance import OSA, Levenshtein
+
+from syncd.merge.dupes.stem import stem
+from syncd.merge.dupes.verbs import actions
 
 #: Longest text looked at: a pasted essay in a title cell must not stall a sync.
 MAX_CHARS = 300
 
 _SPLIT = re.compile(r"\d+|[^\W\d_]+")
+_SPLIT_ASCII = re.compile(r"[0-9]+|[a-z]+")  # the same on folded ASCII text, several times faster
 _APOSTROPHES = re.compile(r"[’'`´]")
 _WITH = re.compile(r"\bw/o\b|\bw/(?=\s|\w)")
 _SLASHED_LETTERS = re.compile(r"\b([^\W\d_])/([^\W\d_])\b")
@@ -103,6 +111,18 @@ class Title:
     words: tuple[str, ...]
     qualifiers: frozenset[str]
     features: tuple[frozenset[str], ...]
+    #: each word as it was typed (folded), for messages: ``words`` may hold a stem ("updat")
+    shown: tuple[str, ...] = ()
+    #: the verb the title starts with and the one it ends with (``verbs.actions``)
+    first_verb: str | None = None
+    last_verb: str | None = None
+
+    def show(self, word: str) -> str:
+        """How ``word`` (one of ``words``) was typed."""
+        try:
+            return self.shown[self.words.index(word)]
+        except (ValueError, IndexError):
+            return word
 
     @property
     def key(self) -> str:
@@ -124,30 +144,27 @@ def fold(text: str) -> str:
 def raw_tokens(text: str) -> list[str]:
     """Folded letter runs and digit runs, split apart (``Q3-2026`` → ``q 3 2026``)."""
     text = fold(text[:MAX_CHARS])
-    text = _APOSTROPHES.sub("", text)
-    text = text.replace("&", " and ").replace("+", " and ")
-    text = _WITH.sub(lambda m: " without " if m.group(0) == "w/o" else " with ", text)
-    text = _SLASHED_LETTERS.sub(r"\1\2", text)  # A/B test -> ab test
-    return _SPLIT.findall(text)
+    if "'" in text or not text.isascii():
+        text = _APOSTROPHES.sub("", text)
+    if "&" in text or "+" in text:
+        text = text.replace("&", " and ").replace("+", " and ")
+    if "/" in text:
+        text = _WITH.sub(lambda m: " without " if m.group(0) == "w/o" else " with ", text)
+        text = _SLASHED_LETTERS.sub(r"\1\2", text)  # A/B test -> ab test
+    return (_SPLIT_ASCII if text.isascii() else _SPLIT).findall(text)
 
 
-def stem(word: str) -> str:
-    """A light English stemmer: enough that ``banners``/``banner`` and ``planning``/``plan`` meet."""
-    if len(word) <= 3 or not word.isalpha() or not word.isascii():
-        return word
-    if word.endswith("ies") and len(word) > 4:
-        return word[:-3] + "y"
-    for suffix, min_stem in (("ing", 4), ("ed", 4)):
-        if word.endswith(suffix) and len(word) - len(suffix) >= min_stem:
-            base = word[: -len(suffix)]
-            if len(base) > 3 and base[-1] == base[-2] and base[-1] not in "lsz":
-                base = base[:-1]
-            return base
-    if word.endswith("s") and not word.endswith(("ss", "us", "is", "ews")):
-        return word[:-1]
-    if word.endswith(("yse", "yze")):
-        return word[:-3] + "yz"
-    return word
+_MONTH_NAMES = [m for m in MONTHS if len(m) >= 5]
+
+
+def _misspelt_month(word: str) -> str | None:
+    """ "Feburary", "Drcember": a month name with one slip of the finger."""
+    if len(word) < 6 or not word.isalpha():
+        return None
+    found = process.extractOne(word, _MONTH_NAMES, scorer=Levenshtein.distance, score_cutoff=1)
+    if found is None:
+        found = process.extractOne(word, _MONTH_NAMES, scorer=OSA.distance, score_cutoff=1)
+    return MONTHS[found[0]] if found is not None else None
 
 
 def _year(digits: str) -> str | None:
@@ -156,101 +173,130 @@ def _year(digits: str) -> str | None:
     return None
 
 
+@lru_cache(maxsize=1 << 16)
+def _word(t: str) -> tuple[str | None, tuple[tuple[str, str, bool], ...]]:
+    """One plain word: (its month, or None; else its parts as (word, as typed, is a qualifier)).
+    Cached: a tracker repeats the same few hundred words on every row."""
+    month = MONTHS.get(t) or _misspelt_month(t)
+    if month is not None:
+        return month, ()
+    word = ABBREVIATIONS.get(t, t)
+    parts = COMPOUNDS.get(word, (word,))
+    out = []
+    for part in parts:
+        if part in STOP_WORDS:
+            continue
+        stemmed = stem(part)
+        if stemmed in STOP_WORDS:
+            continue
+        out.append((stemmed, t if len(parts) == 1 else part, stemmed in QUALIFIERS or t in QUALIFIERS))
+    return None, tuple(out)
+
+
+_SPECIAL = (frozenset(NUMBER_WORDS) | _QUARTER_WORDS | _HALF_WORDS | _VERSION_WORDS | _NUMBER_MARKERS
+            | {"q", "h", "fy", "e"})
+_NONE: frozenset[str] = frozenset()
+
+
 def parse_title(text: str) -> Title:
-    """Parse one title (see the module docstring). Pure and cheap: callers memoise by text."""
+    """Parse one title (see the module docstring). Pure; callers memoise by text."""
     toks = raw_tokens(text)
     words: list[str] = []
     quals: set[str] = set()
-    feats: dict[str, set[str]] = {k: set() for k in FEATURE_KINDS}
+    feats: dict[str, set[str]] = {}
+    shown: dict[int, str] = {}
     i, n = 0, len(toks)
     while i < n:
         t = toks[i]
-        nxt = toks[i + 1] if i + 1 < n else ""
-        if t.isdigit():
-            value = str(int(t)) if len(t) < 10 else t
-            if nxt in _ORDINAL_SUFFIX:
-                i += 1
-                nxt = toks[i + 1] if i + 1 < n else ""
-            if nxt in _QUARTER_WORDS and value in "1234" and len(value) == 1:
-                _add(words, feats, "quarter", "q" + value)
-                i += 2
-                continue
-            if nxt in _HALF_WORDS and value in ("1", "2"):
-                _add(words, feats, "half", "h" + value)
-                i += 2
-                continue
-            if nxt == "q" and value in ("1", "2", "3", "4"):  # "3Q"
-                _add(words, feats, "quarter", "q" + value)
-                i += 2
-                continue
-            year = _year(t)
-            _add(words, feats, "year" if year else "number", year or value)
+        if not t[0].isdigit() and t not in _SPECIAL:  # the common case: a plain word
+            month, parts = _word(t)
+            if month is not None:
+                _add(words, feats, "month", month)
+            else:
+                for part, shown_as, qualifier in parts:
+                    if shown_as != part:
+                        shown[len(words)] = shown_as
+                    words.append(part)
+                    if qualifier:
+                        quals.add(part)
             i += 1
             continue
-        if t in NUMBER_WORDS:
-            value = str(NUMBER_WORDS[t])
-            if nxt in _QUARTER_WORDS and value in "1234" and len(value) == 1:
-                _add(words, feats, "quarter", "q" + value)
-                i += 2
-                continue
-            if nxt in _HALF_WORDS and value in ("1", "2"):
-                _add(words, feats, "half", "h" + value)
-                i += 2
-                continue
-            if t in ("first", "second") and not nxt.isdigit():
-                words.append(t)  # "first draft", "second round": ordinary words
-                i += 1
-                continue
-            _add(words, feats, "number", value)
-            i += 1
-            continue
-        if nxt.isdigit():
-            if t == "q" and nxt in ("1", "2", "3", "4"):
-                _add(words, feats, "quarter", "q" + nxt)
-                i += 2
-                continue
-            if t in _QUARTER_WORDS and nxt in ("1", "2", "3", "4"):
-                _add(words, feats, "quarter", "q" + nxt)
-                i += 2
-                continue
-            if t == "h" and nxt in ("1", "2"):
-                _add(words, feats, "half", "h" + nxt)
-                i += 2
-                continue
-            if t in _VERSION_WORDS:
-                feats["version"].add("v" + str(int(nxt)))
-                i += 2
-                continue
-            if t == "fy" and len(nxt) in (2, 4):
-                _add(words, feats, "year", nxt if len(nxt) == 4 else "20" + nxt)
-                i += 2
-                continue
-            if t in _NUMBER_MARKERS:
-                i += 1
-                continue
-        if t in MONTHS and not (t == "may" and words and words[-1] in ("we", "it", "you")):
-            _add(words, feats, "month", MONTHS[t])
-            i += 1
-            continue
-        if t == "e" and nxt == "mail":
-            t, i = "email", i + 1
-        word = ABBREVIATIONS.get(t, t)
-        parts = COMPOUNDS.get(word, (word,))
-        for part in parts:
-            if part in STOP_WORDS:
-                continue
-            part = stem(part)
-            if part in STOP_WORDS:
-                continue
-            words.append(part)
-            if part in QUALIFIERS or t in QUALIFIERS:
-                quals.add(part)
-        i += 1
+        i = _special(toks, i, words, quals, feats, shown)
     if words and all(w in quals for w in words):
         quals = set()  # a title that is only "Draft" is about the draft
-    return Title(tuple(words), frozenset(quals), tuple(frozenset(feats[k]) for k in FEATURE_KINDS))
+    periods = feats.get("quarter", _NONE) | feats.get("half", _NONE) | feats.get("month", _NONE)
+    first, last = actions(words, periods, quals)
+    return Title(tuple(words), frozenset(quals), tuple(frozenset(feats[k]) if k in feats else _NONE for k in FEATURE_KINDS),
+                 tuple(shown.get(k, w) for k, w in enumerate(words)) if shown else tuple(words), first, last)
+
+
+def _special(toks: list[str], i: int, words: list[str], quals: set[str], feats: dict[str, set[str]],
+             shown: dict[int, str]) -> int:
+    """One token that may start a pattern ("Q 3", "3rd quarter", "v 2", "no. 12"...); returns the
+    index of the next token to read."""
+    n = len(toks)
+    t = toks[i]
+    nxt = toks[i + 1] if i + 1 < n else ""
+    if t.isdigit():
+        value = str(int(t)) if len(t) < 10 else t
+        if nxt in _ORDINAL_SUFFIX:
+            i += 1
+            nxt = toks[i + 1] if i + 1 < n else ""
+        if nxt in _QUARTER_WORDS and value in ("1", "2", "3", "4"):
+            _add(words, feats, "quarter", "q" + value)
+            return i + 2
+        if nxt in _HALF_WORDS and value in ("1", "2"):
+            _add(words, feats, "half", "h" + value)
+            return i + 2
+        if nxt == "q" and value in ("1", "2", "3", "4"):  # "3Q"
+            _add(words, feats, "quarter", "q" + value)
+            return i + 2
+        year = _year(t)
+        _add(words, feats, "year" if year else "number", year or value)
+        return i + 1
+    if t in NUMBER_WORDS:
+        value = str(NUMBER_WORDS[t])
+        if nxt in _QUARTER_WORDS and value in ("1", "2", "3", "4"):
+            _add(words, feats, "quarter", "q" + value)
+            return i + 2
+        if nxt in _HALF_WORDS and value in ("1", "2"):
+            _add(words, feats, "half", "h" + value)
+            return i + 2
+        if t in ("first", "second") and not nxt.isdigit():
+            words.append(t)  # "first draft", "second round": ordinary words
+            return i + 1
+        _add(words, feats, "number", value)
+        return i + 1
+    if nxt.isdigit():
+        if t in ("q", *_QUARTER_WORDS) and nxt in ("1", "2", "3", "4"):
+            _add(words, feats, "quarter", "q" + nxt)
+            return i + 2
+        if t == "h" and nxt in ("1", "2"):
+            _add(words, feats, "half", "h" + nxt)
+            return i + 2
+        if t in _VERSION_WORDS:
+            feats.setdefault("version", set()).add("v" + str(int(nxt)))
+            return i + 2
+        if t == "fy" and len(nxt) in (2, 4):
+            _add(words, feats, "year", nxt if len(nxt) == 4 else "20" + nxt)
+            return i + 2
+        if t in _NUMBER_MARKERS:
+            return i + 1
+    if t == "e" and nxt == "mail":
+        t, i = "email", i + 1
+    month, parts = _word(t)
+    if month is not None:
+        _add(words, feats, "month", month)
+        return i + 1
+    for part, shown_as, qualifier in parts:
+        if shown_as != part:
+            shown[len(words)] = shown_as
+        words.append(part)
+        if qualifier:
+            quals.add(part)
+    return i + 1
 
 
 def _add(words: list[str], feats: dict[str, set[str]], kind: str, token: str) -> None:
-    feats[kind].add(token)
+    feats.setdefault(kind, set()).add(token)
     words.append(token)

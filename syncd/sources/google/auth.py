@@ -109,7 +109,7 @@ def _read_json(path: Path, what: str, fix: str) -> dict[str, Any]:
         with open(path, "rb") as f:
             data = json.loads(f.read(_KEY_FILE_MAX))
     except FileNotFoundError:
-        raise SourceError(f"There is no {what} at {path} — {fix}.") from None
+        raise SourceError(f"{path} does not exist (syncd needs {what} there) — {fix}.") from None
     except OSError as exc:
         raise SourceError(f"Cannot read {what} {path} ({exc.strerror or 'read error'}) — check its permissions.") from None
     except (ValueError, UnicodeDecodeError):
@@ -146,6 +146,9 @@ def oauth_auth(path: Path) -> GoogleAuth:
     _tighten(path)
     try:
         creds = Credentials.from_authorized_user_info(info, scopes=list(SCOPES))
+        if isinstance(info.get("token_uri"), str) and info["token_uri"]:
+            # google-auth always sends user sign-ins to Google's endpoint; honour the saved one (proxies, tests)
+            creds = creds.with_token_uri(info["token_uri"])
     except Exception:  # noqa: BLE001
         raise SourceError(f"The saved Google sign-in {path} is incomplete — {fix}.") from None
     email = info.get("account") if isinstance(info.get("account"), str) and info.get("account") else None

@@ -70,7 +70,8 @@ class RetryPolicy:
             return value if value >= 0 else default
 
         base = number(BACKOFF_ENV, cls.base)
-        return cls(base=base, cap=min(cls.cap, max(base, 0.0) * 32) or cls.cap, timeout=number(TIMEOUT_ENV, cls.timeout) or cls.timeout)
+        # a smaller base (tests) shrinks the cap with it, so five tries never wait long
+        return cls(base=base, cap=min(cls.cap, base * 32), timeout=number(TIMEOUT_ENV, cls.timeout) or cls.timeout)
 
     def delay(self, attempt: int, retry_after: float | None, rng: Callable[[], float] = random.random) -> float:
         """Seconds to wait before try ``attempt + 1`` (``attempt`` counts from 0)."""
@@ -163,16 +164,21 @@ def _endpoint_base(endpoint: str) -> str:
     return endpoint if endpoint.endswith("/") else endpoint + "/"
 
 
-_TRANSPORT_ERRORS: tuple[type[BaseException], ...] = (OSError, http.client.HTTPException, socket.timeout)
+def _transport_errors() -> tuple[type[BaseException], ...]:
+    import httplib2
+    from google.auth.exceptions import TransportError
+
+    return (OSError, http.client.HTTPException, httplib2.HttpLib2Error, TransportError)
 
 
 @dataclass(frozen=True)
 class Place:
-    """What a request is about, for messages: ``name`` as a person knows the sheet, and the access
-    it needs (``"Editor"`` to write back, else ``"Viewer"``)."""
+    """What a request is about, for messages: ``name`` as a person knows the sheet, the access it
+    needs (``"Editor"`` to write back, else ``"Viewer"``) and whether the request changes the sheet."""
 
     name: str
     role: str = "Viewer"
+    writing: bool = False
 
 
 class GoogleClient:
@@ -216,7 +222,7 @@ class GoogleClient:
 
         ``what`` names the request in the log (``"drive files.get"``). Raises ``GoogleApiError``.
         """
-        from google.auth.exceptions import RefreshError, TransportError
+        from google.auth.exceptions import RefreshError
         from googleapiclient.errors import HttpError
 
         policy = self.policy
@@ -248,7 +254,7 @@ class GoogleClient:
                     log.info("%s: the token endpoint is busy; trying again", what)
                 else:
                     raise self._refused(place) from None
-            except (TransportError, *_TRANSPORT_ERRORS) as exc:
+            except _transport_errors() as exc:
                 transport_failures += 1
                 if transport_failures >= policy.transport_attempts or attempt + 1 >= policy.attempts:
                     raise self._unreachable(exc, place) from None
@@ -271,7 +277,8 @@ class GoogleClient:
         reason = google_status or next(iter(sorted(reasons)), None)
         if status == 403 and not is_retryable(status, google_status, reasons):
             return GoogleApiError(
-                f"syncd may not open {place.name}: share the sheet with {who} as {place.role} (Share button, "
+                f"syncd may not {'change' if place.writing else 'open'} {place.name}: share the sheet with {who} "
+                f"as {place.role} (Share button, "
                 f"top right in Google Sheets), then syncd picks it up on the next sync.{said}",
                 status=status, reason=reason)
         if status == 404:

@@ -19,7 +19,7 @@ from typing import Any
 from syncd.errors import CopyRejected
 from syncd.model import ROW_ID_COLUMN, Table, Value
 from syncd.workbook import layout
-from syncd.workbook.header import _is_id_column, build_table, detect_header, header_name
+from syncd.workbook.header import build_table, detect_header, header_name
 
 #: Day 0 of Google Sheets' (and Excel's 1900) serial numbers.
 EPOCH = dt.datetime(1899, 12, 30)
@@ -145,6 +145,8 @@ def normalise(value: Value) -> Value:
         return None if not text or text.isspace() else text
     if isinstance(value, float) and not math.isfinite(value):
         return str(value)
+    if isinstance(value, int) and not isinstance(value, bool) and not -_EXACT_INT < value < _EXACT_INT:
+        return str(value)  # a double would round the digits a person typed (as the .xlsx writer does)
     if isinstance(value, dt.datetime):
         return _to_millis(value.replace(tzinfo=None))
     if isinstance(value, dt.time):
@@ -308,16 +310,12 @@ def locate(tab: Tab, *, header: int | None = None, max_chars: int = MAX_CELL_CHA
     table = build_table(rows, header)
     used = _used_columns(rows, header)
     names = [header_name(rows[header][j]) if j < len(rows[header]) else "" for j in used]
-    id_pos = next((k for k, n in enumerate(names) if _is_id_column(n)), None)
+    id_pos = next((k for k, n in enumerate(names) if " ".join(n.split()).casefold() == ROW_ID_COLUMN), None)
     positions = tuple(j for k, j in enumerate(used) if k != id_pos)
     if len(positions) != table.width:
         raise ValueError("column layout out of step with the table")
     return Located(table, header, positions, used[id_pos] if id_pos is not None else None)
 
 
-def is_id_header(value: Value) -> bool:
-    return isinstance(value, str) and _is_id_column(header_name(value))
-
-
-__all__ = ["Cell", "EMPTY", "Tab", "Located", "ROW_ID_COLUMN", "locate", "parse_tab", "parse_cell", "extended",
+__all__ = ["Cell", "EMPTY", "Tab", "Located", "locate", "parse_tab", "parse_cell", "extended",
            "normalise", "same", "from_serial", "to_serial", "date_type", "colour", "hex_colour", "FORMATS"]

@@ -1,0 +1,152 @@
+"""The pure duplicate finder: titles, guards, scores, clusters, merging two rows (no files)."""
+
+from __future__ import annotations
+
+import unicodedata
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from syncd.merge.dupes import (
+    DupeSettings, PairScore, combine_rows, find_duplicates, guard, match_duplicates, parse_title, score_rows,
+)
+from syncd.merge.dupes.cluster import build_clusters
+from syncd.model import Table
+
+COLUMNS = ["Task", "Campaign", "Owner", "Due"]
+
+
+def clusters_of(titles: list[str], **kw) -> list[list[str]]:
+    table = Table.from_lists(["Task"], [[t] for t in titles])
+    found = find_duplicates(table, DupeSettings(**kw))
+    return [[titles[i] for i in c.rows] for c in found.clusters]
+
+
+@pytest.mark.parametrize("a, b", [
+    ("Draft Q3 newsletter", "Q3 newsletter – draft"),
+    ("Draft Q3 newsletter", "Draft the Q3 newsletter (v2)"),
+    ("Draft Q3 newsletter", "Copy of draft Q3 newsletter"),
+    ("Third quarter budget mtg", "Q3 budget meeting"),
+    ("Plan the kick-off meeting", "plan kickoff mtg"),
+    ("Café opening landing page", "Cafe Opening landing page"),
+    ("Ｑ３ newsletter", "Q3 newsletter"),
+    ("Write 3 blog posts about pricing", "Write three blog posts abt pricing"),
+    ("Send invoice to Acme Corp", "Send invoice to Acme Corp."),
+    ("Translate press kit into Polish", "Translate perss kit into Polish"),
+])
+def test_retyped_tasks_are_duplicates(a, b):
+    assert clusters_of([a, b, "Book venue for launch party"]) == [[a, b]]
+
+
+@pytest.mark.parametrize("a, b, why", [
+    ("Q3 budget review", "Q4 budget review", "different quarter (Q3 / Q4)"),
+    ("Newsletter #12", "Newsletter #13", "different number (12 / 13)"),
+    ("Banner v2 for launch", "Banner v3 for launch", "different version (V2 / V3)"),
+    ("March report for the board", "April report for the board", "different month (Mar / Apr)"),
+    ("2025 budget review", "2026 budget review", "different year (2025 / 2026)"),
+    ("Q3 newsletter", "November newsletter", "different period"),
+    ("Review Instagram ads for Diwali", "Pause Instagram ads for Diwali", "different action (Review / Pause)"),
+])
+def test_what_makes_another_task_is_never_flagged(a, b, why):
+    assert guard(parse_title(a), parse_title(b)) == why
+    assert clusters_of([a, b]) == []
+    table = Table.from_lists(["Task"], [[a], [b]])
+    assert score_rows(table, 0, 1).score == 0.0 and why in score_rows(table, 0, 1).why
+
+
+@pytest.mark.parametrize("a, b", [
+    ("Draft Q3 newsletter", "Write the Q3 newsletter"),  # synonyms are one action
+    ("Q3 newsletter", "September newsletter"),  # September is in Q3
+    ("Draft Q3 newsletter", "Draft the Q3 newsletter (v2)"),  # a version on one side only is a qualifier
+    ("Product photos - shoot", "Shoot product photos"),  # the action at the end
+])
+def test_no_guard_where_the_titles_can_be_one_task(a, b):
+    assert guard(parse_title(a), parse_title(b)) is None
+
+
+def test_other_columns_nudge_a_tracker_score():
+    rows = [
+        ["Order t-shirts for the summit", "Partner Summit", "Ann", None],
+        ["Order t-shirt for summit", "Partner Summit", "Bob", None],
+        ["Order t-shirts for the summit", "Spring Sale", "Ann", None],
+    ]
+    table = Table.from_lists(COLUMNS, rows)
+    same_campaign = score_rows(table, 0, 1)
+    other_campaign = score_rows(table, 0, 2)
+    assert same_campaign.score >= 0.85 and "same Campaign" in same_campaign.why
+    assert other_campaign.score < 0.85 and "different Campaign" in other_campaign.why
+
+
+def test_a_cluster_is_not_held_together_by_one_weak_link():
+    # 0~1 and 1~2 are strong, but 0 and 2 are different tasks: 2 must not join 0's cluster
+    scores = {(0, 1): 0.95, (1, 2): 0.9, (0, 2): 0.0}
+
+    def score(i, j, floor=None):
+        return PairScore(min(i, j), max(i, j), scores[(min(i, j), max(i, j))], "why")
+
+    clusters = build_clusters([score(0, 1), score(1, 2)], score, 0.85)
+    assert all(not {0, 2} <= set(c.rows) for c in clusters)
+    assert [c.rows for c in clusters] == [(0, 1)]
+    # with every pair strong enough, the three are one cluster
+    scores[(0, 2)] = 0.88
+    assert [c.rows for c in build_clusters([score(0, 1), score(1, 2)], score, 0.85)] == [(0, 1, 2)]
+
+
+def test_keep_apart_pairs_are_never_linked():
+    table = Table.from_lists(["Task"], [["Draft Q3 newsletter"], ["Q3 newsletter - draft"]])
+    assert len(find_duplicates(table).clusters) == 1
+    assert find_duplicates(table, keep_apart=[(0, 1)]).clusters == ()
+
+
+def test_combine_rows_fills_empty_cells_and_reports_differences():
+    combined = combine_rows(["Draft Q3 newsletter", None, "Ann", 500], ["Q3 newsletter", "Autumn", "Bob", 500.0])
+    assert combined.values == ("Draft Q3 newsletter", "Autumn", "Ann", 500)
+    assert combined.filled == (1,)
+    assert combined.differing == ((0, "Draft Q3 newsletter", "Q3 newsletter"), (2, "Ann", "Bob"))
+
+
+def test_match_duplicates_respects_the_teams_ids():
+    cols = ("ID", "Task")
+    a = Table(cols, (("T-8", "Draft Q4 newsletter"), (None, "Book venue")))
+    b = Table(cols, (("T-9", "Draft the Q4 newsletter (v2)"), (None, "Book the venue (urgent)")))
+    assert match_duplicates(a, b, title="Task", key="ID") == [(1, 1)]
+
+
+def test_hostile_text_is_cut_and_never_crashes():
+    huge = "Draft Q3 newsletter " + "x" * 200_000
+    title = parse_title(huge)
+    assert title.words[:3] == ("draft", "q3", "newsletter")
+    for text in ("", "   ", "\x00\x01", "🙂🙂", "#" * 50, "٣ تقرير", "ℌ𝔢𝔩𝔩𝔬"):
+        parse_title(text)
+    table = Table.from_lists(["Task"], [[huge], [huge], [""], [None], ["🙂"], [12], [True]])
+    assert [c.rows for c in find_duplicates(table).clusters] == [(0, 1)]
+
+
+WORDS = st.sampled_from(["draft", "review", "newsletter", "budget", "banner", "launch", "Q3", "Q4", "v2", "#12",
+                         "September", "the", "for", "Café", "mtg", "kick-off", "report", "2026", "ads", "Send"])
+TITLES = st.lists(WORDS, min_size=1, max_size=6).map(" ".join)
+
+
+@settings(max_examples=150, deadline=None)
+@given(TITLES, TITLES, TITLES)
+def test_score_is_symmetric_and_bounded(a, b, c):
+    table = Table.from_lists(["Task"], [[a], [b], [c]])
+    ab, ba = score_rows(table, 0, 1), score_rows(table, 1, 0)
+    assert ab.score == ba.score and 0.0 <= ab.score <= 1.0
+    assert (guard(parse_title(a), parse_title(b)) is None) == (guard(parse_title(b), parse_title(a)) is None)
+
+
+@settings(max_examples=150, deadline=None)
+@given(TITLES, st.sampled_from(["Q1", "Q2", "Q3", "Q4"]), st.sampled_from(["Q1", "Q2", "Q3", "Q4"]))
+def test_other_quarter_is_never_a_duplicate(base, q1, q2):
+    if q1 == q2 or any(q in base for q in ("Q1", "Q2", "Q3", "Q4")):
+        return
+    assert clusters_of([f"{q1} {base}", f"{base} {q2}"]) == []
+
+
+@settings(max_examples=100, deadline=None)
+@given(TITLES)
+def test_case_and_accents_do_not_matter(text):
+    plain = "".join(ch for ch in unicodedata.normalize("NFKD", text) if not unicodedata.combining(ch))
+    assert parse_title(text.upper()).words == parse_title(plain.lower()).words

@@ -1,0 +1,167 @@
+"""Duplicate tasks in a real sync: flagged in the canonical, decisions read back and remembered.
+
+Each test writes real workbooks, runs `syncd sync` as a user would, edits the canonical's Duplicates
+sheet with openpyxl the way a person edits it in Excel, and reads the result back with openpyxl.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import openpyxl
+import pytest
+
+from builders import add_row, copy_from_canonical, set_value, write_copy
+from scenario import COLUMNS, ROWS, Team, at
+
+#: The scenario tracker plus the same newsletter task typed again in another order, by someone else.
+DUP_ROWS = ROWS + [["T-7", "Q3 newsletter – draft", "Bob", "Not started", None, 650]]
+
+
+@pytest.fixture
+def team(tmp_path):
+    t = Team(tmp_path)
+    write_copy(t.inbox / "tracker.xlsx", COLUMNS, DUP_ROWS, author="Maria", modified=at(1))
+    t.sync()
+    return t
+
+
+def decide(team: Team, decision: str, cluster: int = 1) -> None:
+    """Type a decision into the canonical's Duplicates sheet, as a person would in Excel."""
+    wb = openpyxl.load_workbook(team.canonical)
+    ws = wb["Duplicates"]
+    header = [c.value for c in ws[1]]
+    for row in ws.iter_rows(min_row=2):
+        if row[header.index("Cluster")].value == cluster:
+            row[header.index("Decision")].value = decision
+    wb.save(team.canonical)
+
+
+def test_possible_duplicates_are_listed_highlighted_commented_with_a_dropdown(team):
+    (listed,) = team.sheet("Duplicates")
+    assert listed["Rows"] == "2, 8"
+    assert listed["Tasks"].splitlines() == ["Draft Q3 newsletter", "Q3 newsletter – draft"]
+    assert listed["Score"] >= 0.85 and "Task" in listed["Why"]
+    assert listed["Decision"] is None
+
+    for task_id, other in (("T-1", 'row 8 "Q3 newsletter – draft"'), ("T-7", 'row 2 "Draft Q3 newsletter"')):
+        cell = team.cell(task_id, "Task")
+        assert cell.comment is not None and f"Possible duplicate of {other}" in cell.comment.text
+        assert "Duplicates sheet" in cell.comment.text
+        assert cell.fill.fgColor.rgb not in (None, "00000000")
+    # the Q3 and Q4 budget reviews are two tasks: never flagged
+    for task_id in ("T-3", "T-4"):
+        assert team.cell(task_id, "Task").comment is None
+
+    wb = openpyxl.load_workbook(team.canonical)
+    ws = wb["Duplicates"]
+    decision_col = openpyxl.utils.get_column_letter([c.value for c in ws[1]].index("Decision") + 1)
+    lists = [dv for dv in ws.data_validations.dataValidation if dv.type == "list"]
+    assert any(f"{decision_col}2" in str(dv.sqref) and "keep both" in dv.formula1 and "merge" in dv.formula1
+               for dv in lists)
+
+
+def test_keep_both_is_remembered_and_never_flagged_again(team):
+    decide(team, "keep both")
+    report = team.sync_json()
+    assert report["written"]
+    assert team.sheet("Duplicates") == []
+    assert team.cell("T-1", "Task").comment is None
+    assert len(team.rows()) == 7  # both tasks stay
+
+    # later copies keep arriving; the pair stays decided
+    copy_from_canonical(team.canonical, team.inbox / "ann.xlsx", author="Ann", modified=at(3),
+                        edit=lambda ws: set_value(ws, "T-7", "Status", "In progress"))
+    team.sync()
+    assert team.sheet("Duplicates") == []
+    assert team.cell("T-7", "Task").comment is None
+    assert team.by_id()["T-7"]["Status"] == "In progress"
+
+
+def test_merge_combines_the_rows_flags_differences_and_archives_the_other(team):
+    decide(team, "Merge")
+    report = team.sync_json()
+    assert report["written"]
+    rows = team.by_id()
+    assert "T-7" not in rows and len(rows) == 6
+    kept = rows["T-1"]
+    assert kept["Task"] == "Draft Q3 newsletter" and kept["Owner"] == "Ann"  # the top row's values stay
+    assert kept["Budget"] == 500
+
+    conflicts = {c["Column"]: c for c in team.sheet("Conflicts")}
+    # both rows had an ID, an Owner, a Budget and a title, each different: every other value is kept
+    assert conflicts["Owner"]["Kept value"] == "Ann" and conflicts["Owner"]["Other value"] == "Bob"
+    assert conflicts["Budget"]["Other value"] == "650"
+    owner = team.cell("T-1", "Owner")
+    assert owner.comment is not None and "Merged the duplicate" in owner.comment.text and '"Bob"' in owner.comment.text
+
+    (archived,) = team.sheet("Archive")
+    assert archived["ID"] == "T-7" and archived["Task"] == "Q3 newsletter – draft"
+    assert archived["Reason"] == "merged into row 2 as a duplicate"
+    assert team.sheet("Duplicates") == []
+
+
+def test_merge_fills_empty_cells_from_the_duplicate(tmp_path):
+    team = Team(tmp_path)
+    rows = ROWS + [["T-7", "Draft the Q3 newsletter (v2)", "Ann", "Not started", dt.date(2026, 7, 1), None]]
+    rows[0] = ["T-1", "Draft Q3 newsletter", "Ann", "Not started", None, 500]
+    write_copy(team.inbox / "tracker.xlsx", COLUMNS, rows, author="Maria", modified=at(1))
+    team.sync()
+    assert team.sheet("Duplicates")[0]["Rows"] == "2, 8"
+    decide(team, "merge")
+    team.sync()
+    kept = team.by_id()["T-1"]
+    assert kept["Due"] == dt.date(2026, 7, 1) and kept["Budget"] == 500
+    assert [c["Column"] for c in team.sheet("Conflicts")] == ["ID", "Task"]
+
+
+def test_a_decision_syncd_cannot_read_is_reported_and_the_pair_stays_flagged(team):
+    decide(team, "mrege please")
+    result = team.sync()
+    assert "mrege please" in result.output and "keep both" in result.output
+    (listed,) = team.sheet("Duplicates")
+    assert listed["Rows"] == "2, 8" and listed["Decision"] == "mrege please"
+    assert len(team.rows()) == 7
+
+
+def test_auto_merge_above_merges_without_asking(tmp_path):
+    team = Team(tmp_path, extra="[tracker.duplicates]\nauto_merge_above = 0.9")
+    write_copy(team.inbox / "tracker.xlsx", COLUMNS, DUP_ROWS, author="Maria", modified=at(1))
+    report = team.sync_json()
+    assert report["written"]
+    assert "T-7" not in team.by_id()
+    (archived,) = team.sheet("Archive")
+    assert archived["Reason"] == "merged into row 2 as a duplicate"
+    assert team.sheet("Duplicates") == []
+
+
+def test_detection_can_be_switched_off(tmp_path):
+    team = Team(tmp_path, extra="[tracker.duplicates]\nenabled = false")
+    write_copy(team.inbox / "tracker.xlsx", COLUMNS, DUP_ROWS, author="Maria", modified=at(1))
+    team.sync()
+    assert "Duplicates" not in openpyxl.load_workbook(team.canonical).sheetnames
+    assert team.cell("T-1", "Task").comment is None
+
+
+@pytest.mark.parametrize("ann_typed, bob_typed", [
+    ("Draft Q4 newsletter", "Q4 newsletter - draft"),
+    ("Draft Q4 newsletter", "Draft the Q4 newsletter (v2)"),
+])
+def test_the_same_new_task_added_in_two_copies_becomes_one_row(tmp_path, ann_typed, bob_typed):
+    team = Team(tmp_path)
+    write_copy(team.inbox / "tracker.xlsx", COLUMNS, ROWS, author="Maria", modified=at(1))
+    team.sync()
+    # neither gives the new task an ID: they only typed its title (differently) and some cells
+    copy_from_canonical(team.canonical, team.inbox / "ann.xlsx", author="Ann", modified=at(2), edit=lambda ws: add_row(
+        ws, {"Task": ann_typed, "Owner": "Ann", "Status": "Not started"}))
+    copy_from_canonical(team.canonical, team.inbox / "bob.xlsx", author="Bob", modified=at(3), edit=lambda ws: add_row(
+        ws, {"Task": bob_typed, "Owner": "Bob", "Budget": 300}))
+    report = team.sync_json()
+    (row,) = [r for r in team.rows() if "Q4 newsletter" in r["Task"]]
+    assert row["Budget"] == 300 and row["Status"] == "Not started"  # each copy's cells are in the one row
+    clashes = {c["column"]: c for c in report["conflicts"]}
+    assert clashes["Owner"]["kept"] == "Bob" and clashes["Owner"]["others"] == ["Ann"]
+    assert set(clashes["Task"]["others"]) | {clashes["Task"]["kept"]} == {ann_typed, bob_typed}
+    assert team.sheet("Duplicates") == []
+    # the Q4 newsletter is not the Q3 one
+    assert team.by_id()["T-1"]["Task"] == "Draft Q3 newsletter"
