@@ -99,6 +99,9 @@ def print_sync_report(r: TrackerReport, verbose: bool = False) -> None:
         echo(f"  {_plural(len(r.conflicts), 'conflict')} — highlighted in the workbook and listed on its Conflicts sheet:")
         for c in r.conflicts:
             echo(f"    * {c.message}")
+    if r.duplicates:
+        echo(f"  {_plural(r.duplicates, 'possible duplicate')} flagged on the Duplicates sheet — choose "
+             "`keep both` or `merge` in its Decision column; the next sync applies it.")
     if r.resolved:
         echo(f"  {_plural(r.resolved, 'conflict')} settled by edits in the canonical.")
     for p in r.problems:

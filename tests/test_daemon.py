@@ -273,7 +273,7 @@ def test_a_second_daemon_on_the_same_state_refuses_naming_the_first(office):
     assert f"pid {first.pid}" in message and "syncd watch" in message
     assert first.poll() is None
     # `syncd sync` by hand is told the same, and to leave the sync to the daemon
-    with pytest.raises(LockedError, match=rf"pid {first.pid}.*let it do the sync"):
+    with pytest.raises(LockedError, match=rf"daemon \(pid {first.pid}\).*nothing to do by hand"):
         StateLock(office.root / ".syncd", "sync").acquire()
 
 

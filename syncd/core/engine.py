@@ -214,7 +214,9 @@ class _Pass:
         if state is None and not intake.arrivals:
             return self._report(intake, latest.gen if latest else None, written=False, state=None)
         state = self._merge_arrivals(intake, state, lineage)
-        state = self._duplicates(state, canon)
+        # finding duplicates scans the whole table: only worth it when something may have changed them
+        if latest is None or snapshot is None or canon is not None or any(r.changed for _, r in self.results):
+            state = self._duplicates(state, canon)
         stored = self.journal.conflicts(name)
         resolved = self._resolved(stored, canon_changes | self.settled, state)
         changed = (
@@ -443,7 +445,7 @@ class _Pass:
             inserted=sum(len(r.inserted) for _, r in self.results),
             archived=sum(len(r.archived) for _, r in self.results), columns_added=tuple(added),
             conflicts=conflicts, resolved=len(resolved or ()), problems=intake.problems + tuple(self.problems),
-            mirror_stale=self.mirror_stale,
+            mirror_stale=self.mirror_stale, duplicates=self.dupes.flagged if self.dupes else 0,
             rows=len(state.table) if state else 0, details=tuple(d for d in details if d),
         )
 

@@ -33,9 +33,15 @@ class StateLock:
                 fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
                 break
             except BlockingIOError:
-                if time.monotonic() >= deadline:
-                    owner = self.owner()
+                owner = self.owner()
+                # the daemon holds the lock for as long as it runs: waiting for it would be pointless
+                if time.monotonic() >= deadline or (owner and owner[1] == "watch"):
                     os.close(fd)
+                    if owner and owner[1] == "watch" and self.role != "watch":
+                        raise LockedError(
+                            f"The syncd daemon (pid {owner[0]}) is running for {self.path.parent} and syncs copies as "
+                            "they arrive, so there is nothing to do by hand. To run a sync yourself, stop it first."
+                        ) from None
                     who = f"pid {owner[0]}, `syncd {owner[1]}`" if owner else "another process"
                     raise LockedError(
                         f"Another syncd ({who}) is already working on {self.path.parent}. "

@@ -62,6 +62,8 @@ class TrackerReport:
     problems: tuple[str, ...] = ()  # whole-source or canonical problems (one line each)
     rows: int = 0
     details: tuple[str, ...] = field(default=())  # one line per change, for --verbose / --dry-run
+    #: possible duplicate clusters flagged on the Duplicates sheet, waiting for a decision
+    duplicates: int = 0
     #: a mirrored source changed while this pass merged; the engine runs another pass
     mirror_stale: bool = False
 
@@ -74,7 +76,7 @@ class TrackerReport:
             "tracker": self.name, "canonical": str(self.canonical), "generation": self.generation,
             "written": self.written, "dry_run": self.dry_run, "rows": self.rows,
             "changes": self.changes, "inserted": self.inserted, "archived": self.archived,
-            "columns_added": list(self.columns_added), "resolved": self.resolved,
+            "columns_added": list(self.columns_added), "resolved": self.resolved, "duplicates": self.duplicates,
             "conflicts": [c.to_json() for c in self.conflicts],
             "copies": [c.to_json() for c in self.copies],
             "rejected": [{"file": c.name, "reason": c.reason} for c in self.rejected],

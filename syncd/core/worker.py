@@ -218,7 +218,7 @@ class Worker(threading.Thread):
 
     def sources(self) -> list[Source]:
         if self._sources is None:
-            self._sources = build_sources(self.t)
+            self._sources = build_sources(self.t, self.journal_file.parent)
         return self._sources
 
     def _scan(self, now: float, *, only: int | None = None, catch_up: bool = False) -> None:
