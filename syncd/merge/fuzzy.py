@@ -104,9 +104,8 @@ def detect_title(
     sides = [rows for rows in (a_rows, b_rows) if rows]
     if not sides:
         return None
-    best: tuple | None = None
-    best_index = None
     norm = _memo(normalise_text)
+    candidates = []
     for i in range(len(names)):
         if i == exclude:
             continue
@@ -130,6 +129,19 @@ def detect_title(
                 filled += n
         if not wordy or wordy * 2 < filled:
             continue
+        # Normalising can only make distinct values equal, so the share of distinct values as they
+        # are bounds the score from above (+2: 1, 1.0 and True are one key to a Counter but two
+        # texts, "1" and "TRUE"; so are 0 and False).
+        bound = sum(min(len(counts) + 2, len(column)) / len(column)
+                    for column, counts in zip(columns, counted)) / len(sides)
+        candidates.append(((round(bound, 1), wordy_chars / wordy), i, columns, counted))
+    best: tuple | None = None
+    best_index = None
+    # Most promising first; a column whose bound is below the best score found cannot win, and
+    # normalising every title of a 100,000-row table is the costly part.
+    for (bound, length), i, columns, counted in sorted(candidates, key=lambda c: (c[0], -c[1]), reverse=True):
+        if best is not None and (bound, length) < best:
+            break
         # Share of distinct values per table (an edit on one side must not make a column look
         # more varied than it is), averaged over the two tables.
         shares = 0.0
@@ -143,8 +155,9 @@ def detect_title(
                 elif value is not None:
                     texts.update(norm(t[:FUZZY_CHARS]) for t in _texts_of(value, column))
             shares += len(texts) / len(column)
-        score = (round(shares / len(sides), 1), wordy_chars / wordy)
-        if best is None or score > best:
+        score = (round(shares / len(sides), 1), length)
+        # Equal scores: the leftmost column wins, as when every column is scored in order.
+        if best is None or score > best or (score == best and i < best_index):
             best, best_index = score, i
     return best_index
 

@@ -49,7 +49,14 @@ def detect_header(rows: Sequence[Sequence[Value]], scan: int = HEADER_SCAN_ROWS)
     tracker Q3") above the real header is skipped. When no row looks like that (a table of numbers
     only), the first row at least half as wide as the rows below wins, else the first non-empty row.
     """
-    nonempty = [i for i, row in enumerate(rows) if row.count(None) != len(row)]
+    # Only the first rows can matter: stop once the window and the rows below it are found.
+    nonempty: list[int] = []
+    wanted = scan + _LOOKAHEAD + 1
+    for i, row in enumerate(rows):
+        if row.count(None) != len(row):
+            nonempty.append(i)
+            if len(nonempty) >= wanted:
+                break
     if not nonempty:
         return None
     window = nonempty[:scan]
@@ -130,9 +137,11 @@ def build_table(
     header_row = list(rows[header_index])
     # list.count runs in C: these scans touch every cell of big sheets, so no Python per cell.
     data = [(i, row) for i, row in enumerate(rows) if i > header_index and row.count(None) != len(row)]
-    width = max([len(header_row)] + [len(row) for _, row in data])
+    lengths = set(map(len, (row for _, row in data)))
+    width = max([len(header_row), *lengths])
     header_row += [None] * (width - len(header_row))
-    data = [(i, row if len(row) == width else list(row) + [None] * (width - len(row))) for i, row in data]
+    if lengths - {width}:
+        data = [(i, row if len(row) == width else list(row) + [None] * (width - len(row))) for i, row in data]
     for (r0, c0), (r1, c1) in merges:
         if r0 <= header_index <= r1 and c1 > c0 and 0 <= r0 < len(rows) and 0 <= c0 < len(rows[r0]):
             anchor = rows[r0][c0]
@@ -140,8 +149,8 @@ def build_table(
                 if header_row[c] is None:
                     header_row[c] = anchor
 
-    columns_data = list(zip(*(row for _, row in data))) if data else [()] * width
-    used = [j for j in range(width) if header_row[j] is not None or columns_data[j].count(None) != len(data)]
+    # A column is used when it has a header or any value (only the unnamed ones need looking at).
+    used = [j for j in range(width) if header_row[j] is not None or any(row[j] is not None for _, row in data)]
     names = []
     for j in used:
         name = header_name(header_row[j])
@@ -163,7 +172,14 @@ def build_table(
     else:
         pick = itemgetter(*keep_cols)
         out_rows = [pick(row) for _, row in data]
-    row_ids = [_id_text(row[id_col]) for _, row in data] if id_col is not None else [None] * len(data)
+    if id_col is None:
+        row_ids = [None] * len(data)
+    else:
+        raw_ids = [row[id_col] for _, row in data]
+        if set(map(type, raw_ids)) <= {str, type(None)}:  # as syncd writes them: text
+            row_ids = [v.strip() or None if v is not None else None for v in raw_ids]
+        else:
+            row_ids = [_id_text(v) for v in raw_ids]
     row_numbers = [row_offset + i + 1 for i, _ in data]
     return Table(
         columns=tuple(columns),

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from sys import intern
 
 from syncd.model import Value
 
@@ -55,6 +56,7 @@ def _duration(value: dt.timedelta) -> Value:
     return duration_text(value)
 
 
+_INTERN_CHARS = 200
 _PLAIN = frozenset({int, bool, type(None), dt.date, dt.datetime, dt.time})
 
 
@@ -84,12 +86,16 @@ def convert_rows(rows: list[list[object]], max_chars: int) -> list[list[Value]]:
     append = out.append
     lo, hi = -_EXACT_INT, _EXACT_INT
     plain = _PLAIN
+    # Short texts are interned: a status or an owner repeated down 100,000 rows, and the same title in
+    # every copy of a tracker, are then one string in memory, and equal rows compare by identity.
+    short = min(_INTERN_CHARS, max_chars)
     # One comprehension per row, no call per cell: this runs for every cell of every sheet read.
     for i, row in enumerate(rows):
         try:
             append(
                 [
-                    ((None if v.isspace() else v if len(v) <= max_chars else _too_long(v)) if v else None)
+                    ((None if v.isspace() else intern(v) if len(v) <= short else v if len(v) <= max_chars
+                      else _too_long(v)) if v else None)
                     if (t := type(v)) is str
                     else (int(v) if v.is_integer() and lo < v < hi else v)
                     if t is float

@@ -12,13 +12,16 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import Collection
 
+import numpy as np
+
 from syncd.merge.dupes.blocking import candidate_pairs
-from syncd.merge.dupes.bulk import prune
+from syncd.merge.dupes.bulk import BulkScorer, prune
 from syncd.merge.dupes.cluster import Cluster, build_clusters
 from syncd.merge.dupes.combine import Combined, combine_rows
 from syncd.merge.dupes.fields import Field, Plan, UnknownColumn, find_column, plan_fields
 from syncd.merge.dupes.guards import guard
 from syncd.merge.dupes.score import PairScore, Prepared
+from syncd.merge.dupes.signature import signatures
 from syncd.merge.dupes.text import Title, parse_title
 from syncd.merge.values import is_empty
 from syncd.model import Table
@@ -47,10 +50,14 @@ class DupeSettings:
 @dataclass(frozen=True)
 class Duplicates:
     """The clusters found (each at least two rows, ordered by their first row) and the plan used
-    (``None`` when the table has no column to compare)."""
+    (``None`` when the table has no column to compare). ``candidates``: pairs of rows blocking put
+    forward (none a guard rules out); ``scored``: pairs scored one by one in Python, the rest having
+    been scored or dropped in bulk (``bulk``) — a measure of the work done, never of the result."""
 
     clusters: tuple[Cluster, ...]
     plan: Plan | None
+    candidates: int = 0
+    scored: int = 0
 
 
 def prepare(table: Table, settings: DupeSettings = DupeSettings()) -> Prepared | None:
@@ -73,21 +80,36 @@ def find_duplicates(table: Table, settings: DupeSettings = DupeSettings(),
     if prep is None or len(table) < 2:
         return Duplicates((), prep.plan if prep else None)
     apart = {(min(i, j), max(i, j)) for i, j in keep_apart}
+    one_by_one = 0
 
     def score(i: int, j: int, floor: float | None = None) -> PairScore:
+        nonlocal one_by_one
         i, j = min(i, j), max(i, j)
         if (i, j) in apart:
             return PairScore(i, j, 0.0, "kept apart by a person's decision")
+        one_by_one += 1
         return prep.score(i, j, floor)
 
-    pairs = prune(prep, candidate_pairs(prep, prefilter(prep, settings.threshold)), settings.threshold)
-    scored = (score(i, j, settings.threshold) for i, j in pairs.tolist())
-    clusters = build_clusters(scored, score, settings.threshold)
+    def settle(i: int, j: int, known: float) -> PairScore:
+        # a score worked out in bulk stands, unless a person kept the pair apart
+        return PairScore(i, j, known) if known == known and (i, j) not in apart else score(i, j, settings.threshold)
+
+    sig = signatures(prep.main)
+    candidates = candidate_pairs(prep, prefilter(prep, settings.threshold), sig)
+    bulk = BulkScorer(prep, sig) if prep.plan.tracker and prep.title_main else None
+    pairs, known = prune(prep, candidates, settings.threshold, sig, bulk)
+    scored = (settle(i, j, k) for (i, j), k in zip(pairs.tolist(), known.tolist()))
+
+    def score_many(todo: list[tuple[int, int]]) -> list[PairScore]:
+        figures = bulk.scores(np.asarray(todo, dtype=np.int64).reshape(-1, 2))
+        return [settle(i, j, k) for (i, j), k in zip(todo, figures.tolist())]
+
+    clusters = build_clusters(scored, score, settings.threshold, score_many if bulk is not None else None)
     explained = []
     for c in clusters:
         best = max(c.pairs, key=lambda p: p.score)
         explained.append(replace(c, why=prep.explain(best.a, best.b).why))
-    return Duplicates(tuple(explained), prep.plan)
+    return Duplicates(tuple(explained), prep.plan, len(candidates), one_by_one)
 
 
 def prefilter(prep: Prepared, threshold: float) -> float:

@@ -8,6 +8,9 @@
   their text and only near neighbours (``WINDOW``) are paired. A sorted-neighbourhood pass over all
   rows catches rows whose words are all common.
 * Rows that share an exact phone number or e-mail address (generic records) are candidates too.
+* A pair some guard rules out ("Task 5 ..." / "Task 6 ...": another number, quarter, month, year,
+  version, period or action; see ``signature``) is dropped as soon as it is found, slab by slab, so
+  templated titles never pile up millions of pairs.
 
 Every candidate is then filtered with rapidfuzz ``cpdist`` on the main text (vectorised), and only
 the survivors are scored one by one. Memory and time grow with the number of rows times
@@ -22,6 +25,7 @@ import numpy as np
 from rapidfuzz import fuzz, process
 
 from syncd.merge.dupes.score import Prepared
+from syncd.merge.dupes.signature import Signatures, compatible, signatures
 
 FULL_LIMIT = 2500
 KEYS = 3
@@ -43,7 +47,11 @@ def _window_pairs(rows: np.ndarray, window: int) -> list[np.ndarray]:
     return out
 
 
-def _full(keys: list[str], cutoff: float) -> np.ndarray:
+def _fits(sig: Signatures, pairs: np.ndarray) -> np.ndarray:
+    return pairs[compatible(sig, pairs[:, 0], pairs[:, 1])] if len(pairs) else pairs
+
+
+def _full(keys: list[str], cutoff: float, sig: Signatures) -> np.ndarray:
     n = len(keys)
     if n < 2:
         return np.empty((0, 2), dtype=np.int64)
@@ -56,11 +64,11 @@ def _full(keys: list[str], cutoff: float) -> np.ndarray:
         i = i + start
         j = j + start
         keep = j > i
-        out.append(np.stack([i[keep], j[keep]], axis=1))
+        out.append(_fits(sig, np.stack([i[keep], j[keep]], axis=1)))
     return np.concatenate(out) if out else np.empty((0, 2), dtype=np.int64)
 
 
-def _word_blocks(prep: Prepared, keys: list[str]) -> list[np.ndarray]:
+def _word_blocks(prep: Prepared, keys: list[str], sig: Signatures) -> list[np.ndarray]:
     n = len(keys)
     vocab: dict[str, int] = {}
     rows_of, words_of = [], []
@@ -69,7 +77,7 @@ def _word_blocks(prep: Prepared, keys: list[str]) -> list[np.ndarray]:
             rows_of.append(i)
             words_of.append(vocab.setdefault(w, len(vocab)))
     order = np.argsort(np.array(keys, dtype=object), kind="stable")
-    out = _window_pairs(order.astype(np.int64), WINDOW)
+    out = [_fits(sig, p) for p in _window_pairs(order.astype(np.int64), WINDOW)]
     if not rows_of:
         return out
     row = np.asarray(rows_of, dtype=np.int64)
@@ -96,7 +104,7 @@ def _word_blocks(prep: Prepared, keys: list[str]) -> list[np.ndarray]:
             same &= size[:-k] <= CAP
         if not same.any():
             break
-        out.append(np.stack([row[:-k][same], row[k:][same]], axis=1))
+        out.append(_fits(sig, np.stack([row[:-k][same], row[k:][same]], axis=1)))
     return out
 
 
@@ -116,17 +124,19 @@ def _exact_blocks(prep: Prepared) -> list[np.ndarray]:
     return out
 
 
-def candidate_pairs(prep: Prepared, cutoff: float = PREFILTER) -> np.ndarray:
-    """Distinct ``(i, j)`` row pairs, ``i < j``, worth scoring (an ``(m, 2)`` int64 array)."""
+def candidate_pairs(prep: Prepared, cutoff: float = PREFILTER, sig: Signatures | None = None) -> np.ndarray:
+    """Distinct ``(i, j)`` row pairs, ``i < j``, worth scoring (an ``(m, 2)`` int64 array); none that a
+    guard rules out (``sig``: the rows' guard signatures, computed when not given)."""
     n = len(prep.table)
+    sig = sig if sig is not None else signatures(prep.main)
     keys = [prep.main_key(i) for i in range(n)]
-    exact = _exact_blocks(prep)
+    exact = [_fits(sig, p) for p in _exact_blocks(prep)]
     if n <= FULL_LIMIT:
-        found = _full(keys, cutoff)
+        found = _full(keys, cutoff, sig)
         blocks = [found] + exact
         pairs = np.concatenate(blocks) if blocks else np.empty((0, 2), dtype=np.int64)
         return _unique(pairs, n)
-    blocks = _word_blocks(prep, keys)
+    blocks = _word_blocks(prep, keys, sig)
     pairs = _unique(np.concatenate(blocks), n) if blocks else np.empty((0, 2), dtype=np.int64)
     if len(pairs):
         a = [keys[i] for i in pairs[:, 0]]

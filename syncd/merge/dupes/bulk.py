@@ -1,19 +1,20 @@
-"""A vectorised upper bound of the tracker score, to drop most candidate pairs before scoring them.
+"""The tracker score of candidate pairs computed in bulk, to drop most of them before scoring them.
 
 Blocking yields many pairs of rows that share words but cannot be duplicates: "Review Instagram ads
 for Spring Sale Berlin" and "... Paris", or the same deliverable for another campaign. Scoring each in
-Python costs tens of microseconds; this bounds the score of all of them at once with numpy, scipy
+Python costs tens of microseconds; this computes the score of all of them at once with numpy, scipy
 sparse matrices and rapidfuzz ``cpdist``:
 
 * the title's character ratio exactly (``cpdist``);
-* its word overlap from above: the words both titles share (a sparse product of the rows' weighted
-  word vectors) plus, when both have words the other lacks, all of those as if they were typos of
-  each other (nine tenths, the most a retyped word counts);
-* a distinguishing token that differs (quarter, month, year, version, number) sets it to 0;
-* the other columns at their most favourable, except a campaign or channel that plainly differs
-  (no 80 % token-set match), which costs what it costs in the real score.
+* its word overlap: the words both titles share (a sparse product of the rows' weighted word
+  vectors) exactly; only when both titles have words the other lacks are those counted from above,
+  all of them as if they were typos of each other (nine tenths, the most a retyped word counts);
+* a guard (``signature``: another quarter, month, year, version, number, period or action) sets it
+  to 0;
+* the other columns exactly: each distinct pair of values (owners, campaigns, dates repeat) is
+  compared once, as the scorer compares it.
 
-Only pairs whose bound reaches the threshold are scored one by one; the bound never undercuts the
+Only pairs whose figure reaches the threshold are scored one by one; the figure never undercuts the
 real score, so no duplicate is lost by it.
 """
 
@@ -23,8 +24,10 @@ import numpy as np
 from rapidfuzz import fuzz, process
 from scipy import sparse
 
+from syncd.merge.dupes.fields import similarity
 from syncd.merge.dupes.score import NAMED_ROLES, QUALIFIER_WEIGHT, ROLE_NUDGE, Prepared
-from syncd.merge.dupes.text import FEATURE_KINDS, Title
+from syncd.merge.dupes.signature import Signatures, compatible, settled, signatures
+from syncd.merge.dupes.text import Title
 
 CHUNK = 250_000
 
@@ -47,56 +50,170 @@ def _word_matrices(prep: Prepared) -> tuple[sparse.csr_matrix, sparse.csr_matrix
     return weights, present, np.asarray(weights.sum(axis=1)).ravel()
 
 
-def _feature_codes(prep: Prepared) -> np.ndarray:
-    """Per row and distinguishing kind, a code of its tokens of that kind (0: none)."""
-    codes = np.zeros((len(prep.main), len(FEATURE_KINDS)), dtype=np.int64)
-    seen: dict[frozenset, int] = {}
-    for i, t in enumerate(prep.main):
-        if isinstance(t, Title):
-            for k, tokens in enumerate(t.features):
-                if tokens:
-                    codes[i, k] = seen.setdefault(tokens, len(seen) + 1)
-    return codes
-
-
-def _named_keys(prep: Prepared) -> list[tuple[float, float, list[str]]]:
-    out = []
-    for n, f in enumerate(prep.plan.others, 1):
-        if f.role in NAMED_ROLES:
-            bonus, penalty = ROLE_NUDGE[f.role]
-            out.append((bonus, penalty, [getattr(v, "key", "") if v is not None else "" for v in prep.values[n]]))
+def _lettered(prep: Prepared, weights: sparse.csr_matrix) -> sparse.csr_matrix:
+    """``weights`` with the words that are numbers ("2000", "12") zeroed."""
+    out = weights.copy()
+    numeric = np.fromiter((w[0].isdigit() for t in prep.main if isinstance(t, Title) for w in dict.fromkeys(t.words)),
+                          dtype=bool, count=len(weights.indices))
+    out.data = np.where(numeric, 0.0, out.data)
+    out.eliminate_zeros()
     return out
 
 
-def prune(prep: Prepared, pairs: np.ndarray, threshold: float) -> np.ndarray:
-    """The pairs (an ``(m, 2)`` array) whose score may reach ``threshold``; all of them for a plan that
-    is not a tracker's with a title (the bound is the tracker score's)."""
-    if not len(pairs) or not prep.plan.tracker or not prep.title_main:
-        return pairs
-    weights, present, totals = _word_matrices(prep)
-    codes = _feature_codes(prep)
-    named = _named_keys(prep)
-    free_bonus = sum(ROLE_NUDGE.get(f.role, ROLE_NUDGE["other"])[0] for f in prep.plan.others
-                     if f.role not in NAMED_ROLES)
-    keys = prep.keys
-    keep = []
+def _nudges(prep: Prepared, a: np.ndarray, b: np.ndarray, cache: dict) -> np.ndarray:
+    """What the other columns add to (take from) each pair's title similarity, exactly as
+    ``Prepared._combine`` counts it; each distinct pair of values is compared once (``cache``)."""
+    total = np.zeros(len(a), dtype=np.float64)
+    for n, f in enumerate(prep.plan.others, 1):
+        codes, values = _column_codes(prep, n, cache)
+        ca, cb = codes[a], codes[b]
+        both = (ca > 0) & (cb > 0)
+        if not both.any():
+            continue
+        lo, hi = np.minimum(ca[both], cb[both]), np.maximum(ca[both], cb[both])
+        combos, inverse = np.unique(lo * (len(values) + 1) + hi, return_inverse=True)
+        bonus, penalty = ROLE_NUDGE.get(f.role, ROLE_NUDGE["other"])
+        sims = cache.setdefault(("sims", n), {})
+        got = np.empty(len(combos), dtype=np.float64)
+        todo = range(len(combos))
+        if f.kind == "date":
+            x_codes, y_codes = combos // (len(values) + 1), combos % (len(values) + 1)
+            day_sims = _date_sims(values, x_codes, y_codes)
+            known = ~np.isnan(day_sims)
+            got[known] = bonus * day_sims[known] - penalty * (1 - day_sims[known])
+            todo = np.flatnonzero(~known).tolist()
+        for k in todo:
+            code = int(combos[k])
+            s = sims.get(code)
+            if s is None:
+                x, y = values[code // (len(values) + 1)], values[code % (len(values) + 1)]
+                # the larger of both orders: a person's name matched greedily may differ by a hair
+                s = similarity(f.kind, x, y)
+                if f.kind == "person":
+                    s = max(s, similarity(f.kind, y, x))
+                if f.role in NAMED_ROLES and s < 0.8:
+                    s = 0.0
+                s = sims[code] = bonus * s - penalty * (1 - s)
+            got[k] = s
+        total[both] += got[inverse.ravel()]
+    return total
+
+
+_EPOCH = 719163  # date(1970, 1, 1).toordinal(): numpy counts days from there
+
+
+def _date_sims(values: list, x_codes: np.ndarray, y_codes: np.ndarray) -> np.ndarray:
+    """``fields._date_similarity`` of the value pairs that are both dates (ordinals), NaN for the rest
+    (dates typed as text, compared by the scorer)."""
+    ordinals = np.array([v if isinstance(v, int) else -1 for v in values], dtype=np.int64)
+    x, y = ordinals[x_codes], ordinals[y_codes]
+    out = np.full(len(x), np.nan)
+    dated = (x > 0) & (y > 0)
+    x, y = x[dated], y[dated]
+
+    def parts(o: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        days = (o - _EPOCH).astype("datetime64[D]")
+        months = days.astype("datetime64[M]")
+        years = days.astype("datetime64[Y]")
+        return (years.astype(np.int64), (months - years).astype(np.int64), (days - months).astype(np.int64))
+
+    (ya, ma, da), (yb, mb, db) = parts(x), parts(y)
+    gap = np.abs(x - y)
+    sims = np.where(gap <= 3, 0.7, np.where(gap <= 14, 0.4, 0.0))
+    swapped = (da + 1 == mb + 1) & (ma + 1 == db + 1) & (ya == yb)
+    one_part = ((ma == mb) & (da == db)) | ((ya == yb) & (ma == mb))
+    sims = np.where(gap <= 14, sims, np.where(swapped, 0.7, np.where(one_part, 0.3, 0.0)))
+    out[dated] = np.where(x == y, 1.0, sims)
+    return out
+
+
+def _column_codes(prep: Prepared, n: int, cache: dict) -> tuple[np.ndarray, list]:
+    """Per row a code of its normalised value in compared column ``n`` (0: empty), and the values
+    by code (index 0 unused)."""
+    got = cache.get(("codes", n))
+    if got is None:
+        ids: dict = {}
+        values: list = [None]
+        codes = np.zeros(len(prep.table), dtype=np.int64)
+        for i, v in enumerate(prep.values[n]):
+            if v is not None:
+                k = ids.get(v)
+                if k is None:
+                    k = ids[v] = len(values)
+                    values.append(v)
+                codes[i] = k
+        got = cache[("codes", n)] = (codes, values)
+    return got
+
+
+class BulkScorer:
+    """Tracker scores of many pairs at once (see the module docstring); built once per table."""
+
+    def __init__(self, prep: Prepared, sig: Signatures) -> None:
+        self.prep, self.sig = prep, sig
+        self.weights, self.present, self.totals = _word_matrices(prep)
+        # numbers are never a retyped word ("Task 5" / "Task 2000"): only letter words left over count
+        self.lettered = _lettered(prep, self.weights)
+        self.letter_totals = np.asarray(self.lettered.sum(axis=1)).ravel()
+        self.is_title = np.fromiter((isinstance(t, Title) for t in prep.main), dtype=bool, count=len(prep.main))
+        self.cache: dict = {}
+
+    def figures(self, a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(score or an upper bound of it, is it the score) for the compatible pairs ``(a[k], b[k])``.
+        Exact (up to the scorer's rounding) unless both titles have words the other lacks, or a guard
+        may still fire (``signature.settled``)."""
+        shared_a = np.asarray(self.weights[a].multiply(self.present[b]).sum(axis=1)).ravel()
+        shared_b = np.asarray(self.present[a].multiply(self.weights[b]).sum(axis=1)).ravel()
+        totals = self.totals
+        total = totals[a] + totals[b]
+        words_a = self.letter_totals[a] - np.asarray(self.lettered[a].multiply(self.present[b]).sum(axis=1)).ravel()
+        words_b = self.letter_totals[b] - np.asarray(self.present[a].multiply(self.lettered[b]).sum(axis=1)).ravel()
+        both_left = (words_a > 1e-9) & (words_b > 1e-9)
+        retyped = np.where(both_left, 0.9 * (words_a + words_b), 0.0)
+        keys = self.prep.keys
+        chars = process.cpdist([keys[i] for i in a], [keys[j] for j in b], scorer=fuzz.ratio, processor=None,
+                               workers=-1, dtype=np.float64) / 100
+        words = np.minimum(1.0, (shared_a + shared_b + retyped) / np.maximum(total, 1e-12))
+        title = np.where(total > 0, 0.5 * words + 0.5 * chars, 1.0)
+        title = np.where(self.is_title[a] & self.is_title[b], title, 0.0)
+        figure = np.clip(title + _nudges(self.prep, a, b, self.cache), 0.0, 1.0)
+        return figure, ~both_left & settled(self.sig, a, b)
+
+    def scores(self, pairs: np.ndarray) -> np.ndarray:
+        """The score of each pair (an ``(m, 2)`` array), rounded as the scorer rounds it; NaN where
+        only the scorer can tell (a guard that needs the words, a retyped word)."""
+        out = np.full(len(pairs), np.nan)
+        if not len(pairs):
+            return out
+        fits = compatible(self.sig, pairs[:, 0], pairs[:, 1])
+        figure, exact = self.figures(pairs[fits, 0], pairs[fits, 1])
+        out[fits] = np.where(exact, np.round(figure, 4), np.nan)
+        return out
+
+
+def prune(prep: Prepared, pairs: np.ndarray, threshold: float, sig: Signatures | None = None,
+          bulk: BulkScorer | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """``(pairs, scores)``: the pairs (an ``(m, 2)`` array) whose score may reach ``threshold``, and
+    the score of each where it is known without the scorer (NaN: score it). For a plan that is not a
+    tracker's with a title: the pairs no guard rules out, all NaN."""
+    sig = sig if sig is not None else signatures(prep.main)
+    if not len(pairs):
+        return pairs, np.empty(0)
+    if not prep.plan.tracker or not prep.title_main:
+        kept = pairs[compatible(sig, pairs[:, 0], pairs[:, 1])]
+        return kept, np.full(len(kept), np.nan)
+    bulk = bulk if bulk is not None else BulkScorer(prep, sig)
+    keep, known = [], []
     for start in range(0, len(pairs), CHUNK):
         chunk = pairs[start:start + CHUNK]
-        a, b = chunk[:, 0], chunk[:, 1]
-        guarded = ((codes[a] != 0) & (codes[b] != 0) & (codes[a] != codes[b])).any(axis=1)
-        shared_a = np.asarray(weights[a].multiply(present[b]).sum(axis=1)).ravel()
-        shared_b = np.asarray(present[a].multiply(weights[b]).sum(axis=1)).ravel()
-        left_a, left_b = totals[a] - shared_a, totals[b] - shared_b
-        total = np.maximum(totals[a] + totals[b], 1e-12)
-        retyped = np.where((left_a > 1e-9) & (left_b > 1e-9), 0.9 * (left_a + left_b), 0.0)
-        chars = process.cpdist([keys[i] for i in a], [keys[j] for j in b], scorer=fuzz.ratio, processor=None,
-                               workers=-1, dtype=np.float32) / 100
-        bound = 0.5 * np.minimum(1.0, (shared_a + shared_b + retyped) / total) + 0.5 * chars + free_bonus
-        for bonus, penalty, values in named:
-            va = [values[i] for i in a]
-            vb = [values[j] for j in b]
-            filled = np.fromiter((bool(x and y) for x, y in zip(va, vb)), dtype=bool, count=len(a))
-            alike = process.cpdist(va, vb, scorer=fuzz.token_set_ratio, processor=None, workers=-1) >= 80
-            bound += np.where(filled, np.where(alike, bonus, -penalty), bonus)
-        keep.append(chunk[~guarded & (bound >= threshold - 1e-6)])
-    return np.concatenate(keep) if keep else pairs[:0]
+        chunk = chunk[compatible(sig, chunk[:, 0], chunk[:, 1])]
+        if not len(chunk):
+            continue
+        figure, exact = bulk.figures(chunk[:, 0], chunk[:, 1])
+        # the scorer rounds to four places: a pair a hair below may still be flagged
+        up = figure >= threshold - 1e-4
+        keep.append(chunk[up])
+        known.append(np.where(exact[up], np.round(figure[up], 4), np.nan))
+    if not keep:
+        return pairs[:0], np.empty(0)
+    return np.concatenate(keep), np.concatenate(known)

@@ -121,9 +121,11 @@ def _dense_split(rows: list[int], score: Callable[[int, int], PairScore], thresh
     return out
 
 
-def build_clusters(pairs: Iterable[PairScore], score: Callable[[int, int], PairScore], threshold: float) -> list[Cluster]:
+def build_clusters(pairs: Iterable[PairScore], score: Callable[[int, int], PairScore], threshold: float,
+                   score_many: Callable[[list[tuple[int, int]]], list[PairScore]] | None = None) -> list[Cluster]:
     """Clusters from ``pairs`` (any scored pairs; those below ``threshold`` are ignored). ``score(i, j)``
-    scores a pair that was not among them (used to check clusters of three or more)."""
+    scores a pair that was not among them (used to check clusters of three or more); ``score_many``,
+    when given, scores a list of such pairs ``(i, j)``, ``i < j``, at once (the same figures)."""
     strong, known = [], {}
     for p in pairs:
         if p.score >= threshold:
@@ -137,6 +139,15 @@ def build_clusters(pairs: Iterable[PairScore], score: Callable[[int, int], PairS
     for p in strong:
         known[(p.a, p.b)] = p
     todo = _components(strong)
+    if score_many is not None:
+        # every pair the weak-link check will look at, scored in one go rather than one by one
+        missing = []
+        for edges in todo:
+            rows = _members(edges)
+            if 2 < len(rows) <= MAX_DENSE:
+                missing.extend((x, y) for k, x in enumerate(rows) for y in rows[k + 1:] if (x, y) not in known)
+        for p in score_many(missing):
+            known[(p.a, p.b)] = p
     done: list[list[PairScore]] = []
     while todo:
         edges = todo.pop()
