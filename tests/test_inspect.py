@@ -229,3 +229,12 @@ def test_corpus_through_inspect_json_refuses_every_hostile_file_in_one_line():
         elif not (item["ok"] and item["columns"] and item["sheet"] and len(item["header"]) == item["columns"]):
             wrong.append((name, "should be read", item))
     assert not wrong, "\n".join(f"{n}: {why}: {item}" for n, why, item in wrong)
+
+
+def test_an_office_lock_file_is_named_as_such(tmp_path):
+    from syncd.core.inspect import inspect_file
+
+    lock = tmp_path / "~$tracker.xlsx"
+    lock.write_bytes(b"\x05Maria   " + b"\x00" * 150)
+    item = inspect_file(lock)
+    assert not item.ok and "Office lock file" in item.reason

@@ -114,6 +114,10 @@ def check_file(path: str | os.PathLike, limits: Limits = DEFAULT_LIMITS) -> str:
                     "remove pictures or old rows and save it again",
                 ),
             )
+        base = os.path.basename(os.fspath(path))
+        if (base.startswith("~$") or base.startswith(".~lock.")) and size < 4096:
+            raise reject(path, ("an Office lock file (Excel or LibreOffice keeps it while someone has the workbook "
+                                "open), not a copy", "nothing to do: syncd ignores lock files in its folders"))
         with open(path, "rb") as f:
             head = f.read(65536)
         if head.startswith(b"PK\x03\x04") or head.startswith(b"PK\x05\x06"):
