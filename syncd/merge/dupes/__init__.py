@@ -2,8 +2,10 @@
 
 ``find_duplicates(table, settings)`` is the whole pipeline: pick the columns (``fields``), normalise
 every compared cell once (``text``, ``fields``), find candidate pairs without comparing every pair
-(``blocking``), drop those whose vectorised upper bound cannot reach the threshold (``bulk``), score
-the rest (``score``, with the ``guards`` that keep "Q3" and "Q4" apart), and cluster
+(``blocking``; pairs a guard rules out, ``signature``, never become candidates), score the candidates
+in bulk (``bulk``: exact where no retyped word or verb guard is involved, else an upper bound that
+drops most), score the rest one by one (``score``, with the ``guards`` that keep "Q3" and "Q4"
+apart), and cluster
 (``cluster``). ``combine_rows`` merges two rows of one task (``combine``).
 """
 
