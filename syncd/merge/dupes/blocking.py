@@ -139,8 +139,8 @@ def candidate_pairs(prep: Prepared, cutoff: float = PREFILTER, sig: Signatures |
     blocks = _word_blocks(prep, keys, sig)
     pairs = _unique(np.concatenate(blocks), n) if blocks else np.empty((0, 2), dtype=np.int64)
     if len(pairs):
-        a = [keys[i] for i in pairs[:, 0]]
-        b = [keys[j] for j in pairs[:, 1]]
+        a = [keys[i] for i in pairs[:, 0].tolist()]  # plain ints: indexing with numpy scalars is slow
+        b = [keys[j] for j in pairs[:, 1].tolist()]
         sims = process.cpdist(a, b, scorer=fuzz.ratio, processor=None, score_cutoff=cutoff, workers=-1)
         pairs = pairs[sims > 0]
     if exact:
@@ -154,5 +154,7 @@ def _unique(pairs: np.ndarray, n: int) -> np.ndarray:
     lo = np.minimum(pairs[:, 0], pairs[:, 1]).astype(np.int64)
     hi = np.maximum(pairs[:, 0], pairs[:, 1]).astype(np.int64)
     keep = lo != hi
-    codes = np.unique(lo[keep] * n + hi[keep])
+    codes = np.sort(lo[keep] * n + hi[keep])  # sort + diff: faster than np.unique's hashing here
+    if len(codes):
+        codes = codes[np.r_[True, codes[1:] != codes[:-1]]]
     return np.stack([codes // n, codes % n], axis=1)

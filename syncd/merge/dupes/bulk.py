@@ -8,7 +8,8 @@ sparse matrices and rapidfuzz ``cpdist``:
 * the title's character ratio exactly (``cpdist``);
 * its word overlap: the words both titles share (a sparse product of the rows' weighted word
   vectors) exactly; only when both titles have words the other lacks are those counted from above,
-  all of them as if they were typos of each other (nine tenths, the most a retyped word counts);
+  all of them as if they were typos of each other (nine tenths, the most a retyped word counts) —
+  or, when one side has a single such word, it and the other side's heaviest;
 * a guard (``signature``: another quarter, month, year, version, number, period or action) sets it
   to 0;
 * the other columns exactly: each distinct pair of values (owners, campaigns, dates repeat) is
@@ -146,6 +147,14 @@ def _column_codes(prep: Prepared, n: int, cache: dict) -> tuple[np.ndarray, list
     return got
 
 
+def _left_over(weights: sparse.csr_matrix, other: sparse.csr_matrix) -> tuple[np.ndarray, np.ndarray]:
+    """Per row, how many of the weighted words the other side lacks, and the heaviest of them."""
+    left = (weights - weights.multiply(other)).tocsr()
+    left.data[left.data <= 1e-9] = 0.0
+    left.eliminate_zeros()
+    return np.diff(left.indptr), left.max(axis=1).toarray().ravel()
+
+
 class BulkScorer:
     """Tracker scores of many pairs at once (see the module docstring); built once per table."""
 
@@ -170,9 +179,15 @@ class BulkScorer:
         words_b = self.letter_totals[b] - np.asarray(self.present[a].multiply(self.lettered[b]).sum(axis=1)).ravel()
         both_left = (words_a > 1e-9) & (words_b > 1e-9)
         retyped = np.where(both_left, 0.9 * (words_a + words_b), 0.0)
+        # retyped words pair one to one: when one side has a single word left, only the heaviest
+        # word of the other side can be its match ("... Berlin" / "... Paris" is the common case)
+        count_a, max_a = _left_over(self.lettered[a], self.present[b])
+        count_b, max_b = _left_over(self.lettered[b], self.present[a])
+        single = both_left & (np.minimum(count_a, count_b) == 1)
+        retyped = np.where(single, np.minimum(retyped, 0.9 * (max_a + max_b)), retyped)
         keys = self.prep.keys
-        chars = process.cpdist([keys[i] for i in a], [keys[j] for j in b], scorer=fuzz.ratio, processor=None,
-                               workers=-1, dtype=np.float64) / 100
+        chars = process.cpdist([keys[i] for i in a.tolist()], [keys[j] for j in b.tolist()], scorer=fuzz.ratio,
+                               processor=None, workers=-1, dtype=np.float64) / 100
         words = np.minimum(1.0, (shared_a + shared_b + retyped) / np.maximum(total, 1e-12))
         title = np.where(total > 0, 0.5 * words + 0.5 * chars, 1.0)
         title = np.where(self.is_title[a] & self.is_title[b], title, 0.0)

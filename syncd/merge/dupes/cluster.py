@@ -1,10 +1,11 @@
 """From scored pairs to clusters of rows that are one task.
 
-Pairs at or above the threshold are joined by union-find. A cluster of three or more is then checked
-for weak links: all its pairs are scored and it is re-clustered by average linkage (scipy), cut at
-the threshold, so a row only stays when it is, on average, as alike to the others as the threshold
-asks. "Q3 review" ~ "Q3 review draft" ~ "Q4 review draft" is thus never one cluster: the first and
-the last are held together only through the middle one, and their own score is 0.
+Pairs at or above the threshold are joined into connected components. A cluster of three or more
+whose pairs are not all at the threshold already is then checked for weak links: all its pairs are
+scored and it is re-clustered by average linkage (scipy), cut at the threshold, so a row only stays
+when it is, on average, as alike to the others as the threshold asks. "Q3 review" ~ "Q3 review
+draft" ~ "Q4 review draft" is thus never one cluster: the first and the last are held together only
+through the middle one, and their own score is 0.
 """
 
 from __future__ import annotations
@@ -14,7 +15,9 @@ from dataclasses import dataclass
 from typing import Callable, Iterable
 
 import numpy as np
+from scipy import sparse
 from scipy.cluster.hierarchy import fcluster, linkage
+from scipy.sparse.csgraph import connected_components
 
 from syncd.merge.dupes.score import PairScore
 
@@ -36,33 +39,20 @@ class Cluster:
     pairs: tuple[PairScore, ...]
 
 
-class _UnionFind:
-    def __init__(self) -> None:
-        self.parent: dict[int, int] = {}
-
-    def find(self, x: int) -> int:
-        parent = self.parent
-        root = x
-        while parent.get(root, root) != root:
-            root = parent[root]
-        while parent.get(x, x) != root:
-            parent[x], x = root, parent[x]
-        return root
-
-    def union(self, a: int, b: int) -> None:
-        ra, rb = self.find(a), self.find(b)
-        if ra != rb:
-            self.parent[max(ra, rb)] = min(ra, rb)
-
-
 def _components(edges: Iterable[PairScore]) -> list[list[PairScore]]:
-    uf = _UnionFind()
+    """The edges grouped by connected component (scipy: a Python union-find cost seconds at 100k rows)."""
     edges = list(edges)
-    for e in edges:
-        uf.union(e.a, e.b)
+    if not edges:
+        return []
+    m = len(edges)
+    ends = np.fromiter((x for e in edges for x in (e.a, e.b)), dtype=np.int64, count=2 * m)
+    nodes, inverse = np.unique(ends, return_inverse=True)
+    inverse = inverse.reshape(m, 2)
+    graph = sparse.coo_matrix((np.ones(m), (inverse[:, 0], inverse[:, 1])), shape=(len(nodes), len(nodes)))
+    _, labels = connected_components(graph, directed=False)
     groups: dict[int, list[PairScore]] = defaultdict(list)
-    for e in edges:
-        groups[uf.find(e.a)].append(e)
+    for e, label in zip(edges, labels[inverse[:, 0]].tolist()):
+        groups[label].append(e)
     return list(groups.values())
 
 
@@ -154,6 +144,9 @@ def build_clusters(pairs: Iterable[PairScore], score: Callable[[int, int], PairS
         rows = _members(edges)
         if len(rows) == 2:
             done.append(edges)
+        elif len(rows) <= MAX_DENSE and len(edges) == len(rows) * (len(rows) - 1) // 2:
+            # every pair already at the threshold: average linkage keeps them all, nothing to score
+            done.append(sorted(edges, key=lambda e: (e.a, e.b)))
         elif len(rows) <= MAX_DENSE:
             done.extend(_dense_split(rows, lookup, threshold))
         else:
