@@ -216,6 +216,8 @@ class _Pass:
         name = self.t.name
         latest = self.journal.latest(name)
         self._generations: dict[int, Generation | None] = {latest.gen: latest} if latest else {}
+        self._own_hash = latest.canonical_hash if latest else None  # the canonical as syncd last wrote it
+        self._recent: list[Generation] | None = None
         lineage = self.journal.lineage(name)
         snapshot = _snapshot(self.t.canonical)
         canon = self._read_canonical(snapshot, latest)
@@ -343,7 +345,9 @@ class _Pass:
             gen = self._generations[meta.generation]
             if gen is not None:
                 return gen.table, gen.gen, False
-        candidates = self.journal.recent(self.t.name, BASE_CANDIDATES)
+        if self._recent is None:  # decoded once a pass: every copy without a known base compares them
+            self._recent = self.journal.recent(self.t.name, BASE_CANDIDATES)
+        candidates = self._recent
         if not candidates:
             return state.table, None, True
         idx = pick_base(self._revision(a), [g.table for g in candidates], self.options)
@@ -416,7 +420,7 @@ class _Pass:
                                  f"{exc.strerror or exc}. Fix `canonical` in the configuration.") from None
         try:
             write_canonical(doc, self.t.canonical, template=self.t.canonical if snapshot else None,
-                            before_replace=unchanged_since_read)
+                            before_replace=unchanged_since_read, template_digest=self._own_hash)
         except BaseException:
             self.journal.drop_pending(name)
             raise

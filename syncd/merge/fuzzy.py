@@ -24,6 +24,8 @@ from __future__ import annotations
 
 import bisect
 from collections import Counter
+from itertools import compress, repeat
+from operator import itemgetter, mul
 from dataclasses import dataclass
 from typing import Sequence
 
@@ -77,6 +79,42 @@ def _memo(fn):
     return call
 
 
+_CUT = itemgetter(slice(0, FUZZY_CHARS))
+_FIRST = itemgetter(slice(0, 1))
+
+
+def _text_counts(counts: Counter) -> tuple[int, int, int]:
+    """(filled cells, cells of text typed as text, their characters up to ``FUZZY_CHARS`` each) of
+    a column's value counts. Text columns are counted with maps that run in C."""
+    keys = list(counts)
+    if set(map(type, keys)) <= {str, type(None)}:
+        ns = [counts[k] for k in keys]
+        stripped = [k.strip() if k is not None else "" for k in keys]
+        lengths = list(map(len, stripped))
+        filled = sum(compress(ns, lengths))
+        wordy, chars = filled, sum(map(mul, ns, map(min, lengths, repeat(FUZZY_CHARS))))
+        # Text typed as text: numbers, dates and numbers stored as text are never a title.
+        starts = _NUMBER_START
+        for k in [k for k, first in enumerate(map(_FIRST, stripped)) if first in starts]:
+            if _looks_numeric(keys[k]):
+                wordy -= ns[k]
+                chars -= ns[k] * min(lengths[k], FUZZY_CHARS)
+        return filled, wordy, chars
+    filled = wordy = chars = 0
+    for value, n in counts.items():
+        if value is None:
+            continue
+        if isinstance(value, str):
+            text = value.strip()
+            if not text:
+                continue
+            if not _looks_numeric(value):
+                wordy += n
+                chars += n * min(len(text), FUZZY_CHARS)
+        filled += n
+    return filled, wordy, chars
+
+
 def _texts_of(value: Value, column: list[Value]) -> set[str]:
     """The texts of the cells a Counter keyed as ``value``: True, 1 and 1.0 are one key to it but
     "TRUE" and "1" to a person, so for 0 and 1 the column is looked at again."""
@@ -111,22 +149,16 @@ def detect_title(
             continue
         # Each distinct value is looked at once, weighted by how often it occurs: columns such as
         # Status or Owner repeat a few values over thousands of rows.
+        pick = itemgetter(i)
+        # Without any text a column cannot be a title: skip counting its dates and numbers.
+        if not any(issubclass(kind, str) for rows in sides for kind in set(map(type, map(pick, rows)))):
+            continue
         columns = [[r[i] for r in rows] for rows in sides]
         counted = [Counter(column) for column in columns]
         filled = wordy = wordy_chars = 0
         for counts in counted:
-            for value, n in counts.items():
-                if value is None:
-                    continue
-                if isinstance(value, str):
-                    text = value.strip()
-                    if not text:
-                        continue
-                    # Text typed as text: numbers, dates and numbers stored as text are never a title.
-                    if not _looks_numeric(value):
-                        wordy += n
-                        wordy_chars += n * min(len(text), FUZZY_CHARS)
-                filled += n
+            f, w, c = _text_counts(counts)
+            filled, wordy, wordy_chars = filled + f, wordy + w, wordy_chars + c
         if not wordy or wordy * 2 < filled:
             continue
         # Normalising can only make distinct values equal, so the share of distinct values as they
@@ -146,14 +178,17 @@ def detect_title(
         # more varied than it is), averaged over the two tables.
         shares = 0.0
         for column, counts in zip(columns, counted):
-            texts: set[str] = set()
-            for value in counts:
-                if isinstance(value, str):
-                    text = value.strip()
-                    if text:
-                        texts.add(norm(text[:FUZZY_CHARS]))
-                elif value is not None:
-                    texts.update(norm(t[:FUZZY_CHARS]) for t in _texts_of(value, column))
+            if set(map(type, counts)) <= {str, type(None)}:  # a text column: in bulk
+                texts = set(map(normalise_text, map(_CUT, filter(None, map(str.strip, filter(None, counts))))))
+            else:
+                texts = set()
+                for value in counts:
+                    if isinstance(value, str):
+                        text = value.strip()
+                        if text:
+                            texts.add(norm(text[:FUZZY_CHARS]))
+                    elif value is not None:
+                        texts.update(norm(t[:FUZZY_CHARS]) for t in _texts_of(value, column))
             shares += len(texts) / len(column)
         score = (round(shares / len(sides), 1), length)
         # Equal scores: the leftmost column wins, as when every column is scored in order.

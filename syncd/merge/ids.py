@@ -18,7 +18,7 @@ from syncd.model import Value
 def new_row_id(seed: str, position: int, row: Sequence[Value], taken: Collection[str]) -> str:
     """A fresh id for ``row`` (found at ``position`` in the copy whose hash is ``seed``) that is not
     in ``taken``. The caller adds it to ``taken`` before asking for the next one."""
-    content = repr(tuple(value_key(v) for v in row))
+    content = repr(tuple(map(value_key, row)))
     attempt = 0
     while True:
         material = f"{seed}\x00{position}\x00{attempt}\x00{content}".encode("utf-8", "surrogatepass")

@@ -23,6 +23,7 @@ up as a conflict, against a newer one it could silently overwrite the other pers
 from __future__ import annotations
 
 from collections import Counter
+from operator import itemgetter
 from typing import Sequence
 
 from syncd.merge.align import align_tables
@@ -39,10 +40,12 @@ from syncd.model import Table, Value
 
 def _cells(table: Table, columns: Sequence[int], names: Sequence[str], ids: bool) -> Counter:
     bag: Counter = Counter()
-    for row in table.rows:
-        for c, name in zip(columns, names):
-            if not is_empty(row[c]):
-                bag[(name, value_key(row[c]))] += 1
+    empty = value_key(None)  # the key of every empty cell
+    for c, name in zip(columns, names):
+        # Column by column, counted in C: a column repeats its values down the rows.
+        per = Counter(map(value_key, map(itemgetter(c), table.rows)))
+        per.pop(empty, None)
+        bag.update({(name, key): n for key, n in per.items()})
     if ids:
         bag.update(("\x00id", rid) for rid in table.row_ids if rid is not None)
     return bag
@@ -54,6 +57,8 @@ def pick_base(revision: Revision, generations: Sequence[Table],
     docstring). Raises ``ValueError`` when there are no generations."""
     if not generations:
         raise ValueError("pick_base needs at least one generation")
+    if len(generations) == 1:
+        return 0
     copy = revision.table
     # Row ids only count when the copy kept them (a copy saved as CSV loses them all).
     ids = any(rid is not None for rid in copy.row_ids)

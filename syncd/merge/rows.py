@@ -137,7 +137,9 @@ def match_rows(a: Table, b: Table, col_pairs: Sequence[tuple[int, int]],
     if use_ids:
         take(id_pairs(a, b))
 
-    key = detect_key(a, b, col_pairs, options)
+    # Without rows left on both sides no later stage pairs anything (and a key is detected by
+    # reading every row of both tables).
+    key = detect_key(a, b, col_pairs, options) if free_a and free_b else None
     if key is not None:
         ka, kb = col_pairs[key]
         keys_a, keys_b = defaultdict(list), defaultdict(list)

@@ -9,6 +9,9 @@ to the copy merged in) and is reported in ``conflicts``.
 
 from __future__ import annotations
 
+from itertools import chain
+from operator import itemgetter
+
 from syncd.merge.align import align_tables
 from syncd.merge.ids import assign_ids
 from syncd.merge.plan import MergeOptions, MergeResult, Provenance, Revision, State
@@ -20,11 +23,20 @@ OURS = "ours"
 THEIRS = "theirs"
 
 
+def _picker(columns: list[int]):
+    if len(columns) == 1:
+        only = columns[0]
+        return lambda row: (row[only],)
+    return itemgetter(*columns) if columns else (lambda row: ())
+
+
 def merge3(base: Table, ours: Table, theirs: Table,
            options: MergeOptions = MergeOptions(drop_columns=True, reorder_columns=True)) -> MergeResult:
     """Merge ``ours`` and ``theirs``, both edited from ``base``. Row ids in the inputs are ignored.
     The result's state has ours' column names and row order."""
-    base_ids = tuple(assign_ids("base", base.rows))
+    # The ids never leave this merge (ours' rows take the ids of the base rows they are), so the
+    # base's can be its positions: hashing every row's content would cost more than the merge.
+    base_ids = tuple(f"base{n}" for n in range(len(base)))
     base_t = Table(base.columns, base.rows, base_ids)
     ours_plain = Table(ours.columns, ours.rows)
     alignment = align_tables(base_t, ours_plain, options)
@@ -34,8 +46,17 @@ def merge3(base: Table, ours: Table, theirs: Table,
     credit = Provenance(OURS)
     base_col = {j: i for i, j in alignment.columns}
     provenance = {}
+    # A row ours left as it was (one tuple comparison, as in ``compute_diff``) only needs its
+    # columns the base does not have looked at.
+    mapped = [c for c in range(ours.width) if c in base_col]
+    only_ours = [c for c in range(ours.width) if c not in base_col]
+    pick_ours, pick_base = _picker(mapped), _picker([base_col[c] for c in mapped])
+    no_bools = not any(bool in map(type, chain.from_iterable(t.rows)) for t in (base, ours))
     for j, (rid, row) in enumerate(zip(ours_ids, ours.rows)):
-        for c, value in enumerate(row):
+        b = base_of.get(j)
+        unchanged = b is not None and no_bools and pick_ours(row) == pick_base(base.rows[b])
+        for c in only_ours if unchanged else range(len(row)):
+            value = row[c]
             if j in base_of and c in base_col:
                 changed = not same(value, base.rows[base_of[j]][base_col[c]])
             else:

@@ -259,7 +259,7 @@ class _Merge:
             edits[self.base_ids[e.base_row]].append(
                 (self.tok_of_base[e.base_col], self.base.rows[e.base_row][e.base_col], e.new))
         added_cols = [(j, self.tok_of_rev[j]) for j in diff.added_columns if j in self.tok_of_rev]
-        for r, b in sorted(diff.base_of_row.items()):
+        for r, b in sorted(diff.base_of_row.items()) if added_cols else ():
             for j, tok in added_cols:
                 value = self.rev.table.rows[r][j]
                 if not is_empty(value):

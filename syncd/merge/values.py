@@ -10,6 +10,7 @@ change is an edit someone made); a datetime at midnight equals the same date; ``
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import math
 import re
 import unicodedata
@@ -36,6 +37,9 @@ def value_key(value: Value) -> Hashable:
 
     Used to hash rows and columns, so equality stays one rule everywhere.
     """
+    if type(value) is str:  # most cells: checked first
+        text = value.strip()
+        return ("s", text) if text else _EMPTY_KEY
     if value is None:
         return _EMPTY_KEY
     if isinstance(value, str):
@@ -90,12 +94,26 @@ def value_text(value: Value) -> str:
 
 def normalise_text(text: str) -> str:
     """Casefold, strip accents, turn punctuation into spaces and collapse runs of spaces."""
+    if len(text) <= _CACHED_CHARS:
+        return _normalise_cached(text)
+    return _normalise(text)
+
+
+#: Short texts (titles, names, statuses) are normalised once per process: each merge of a big
+#: tracker looks at every title again (to find the title column), and the next copy brings the same.
+_CACHED_CHARS = 120
+
+
+def _normalise(text: str) -> str:
     folded = text.casefold()
     if folded.isascii():
         # Same result as the regular expression below, several times faster.
         return " ".join(folded.translate(_ASCII_NON_WORD).split())
     folded = unicodedata.normalize("NFKD", folded).translate(_WITHOUT_MARKS)
     return " ".join(_NON_WORD.sub(" ", folded).split())
+
+
+_normalise_cached = functools.lru_cache(maxsize=1 << 17)(_normalise)
 
 
 class _Marks(dict):

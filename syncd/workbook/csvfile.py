@@ -88,6 +88,9 @@ def _delimiter(text: str, path: str) -> str:
         return "\t" if path.lower().endswith((".tsv", ".tab")) else ","
 
 
+_UNSEEN = object()
+
+
 def read_csv(path: str | os.PathLike, limits: "Limits") -> CsvData:
     """Typed rows of a delimited text file (row ``i`` is spreadsheet row ``i + 1``).
 
@@ -106,15 +109,20 @@ def read_csv(path: str | os.PathLike, limits: "Limits") -> CsvData:
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, quotechar='"', doublequote=True, strict=False)
     rows: list[list[Value]] = []
     max_chars = limits.max_cell_chars
+    # Columns repeat their values (statuses, owners, dates): each distinct text is typed once.
+    typed: dict[str, Value] = {}
     try:
         for record in reader:
             if len(rows) >= limits.max_rows + 1:
                 raise CsvTooBig()
+            if record and max(map(len, record)) > max_chars:
+                raise CsvCellTooLong(len(rows) + 1, next(j for j, f in enumerate(record) if len(f) > max_chars))
             out: list[Value] = []
-            for j, field in enumerate(record):
-                if len(field) > max_chars:
-                    raise CsvCellTooLong(len(rows) + 1, j)
-                out.append(infer_text(field, decimal_comma))
+            for field in record:
+                value = typed.get(field, _UNSEEN)
+                if value is _UNSEEN:
+                    value = typed[field] = infer_text(field, decimal_comma)
+                out.append(value)
             rows.append(out)
     except csv.Error as e:
         if "field larger than field limit" in str(e):

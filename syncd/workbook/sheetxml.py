@@ -336,9 +336,9 @@ def write_plain_sheet(book: XlsxBook, ws: Worksheet, table: Table) -> None:
     data = book.sheet_data(ws)
     data.last_col = table.width
     data.row(1, [data.cell(1, j, c, book.header) for j, c in enumerate(table.columns, 1)])
-    cell = data.cell
+    plain = data.columns([NO_STYLE] * table.width)
     for r, row in enumerate(table.rows, 2):
-        data.row(r, [cell(r, j, v, NO_STYLE) for j, v in enumerate(row, 1) if v is not None])
+        data.row(r, data.plain_cells(r, row, plain))
     if table.columns:
         ws.freeze_panes = "A2"
         ws.auto_filter.ref = f"A1:{get_column_letter(table.width)}{len(table) + 1}"

@@ -11,6 +11,7 @@ by openpyxl instead: slower, same result.
 
 from __future__ import annotations
 
+import hashlib
 import html
 import io
 import logging
@@ -64,7 +65,7 @@ class OldSheet:
 
 
 def open_template(
-    path: str | os.PathLike, sheet: str, replaced: Sequence[str] = ()
+    path: str | os.PathLike, sheet: str, replaced: Sequence[str] = (), trusted_digest: str | None = None
 ) -> tuple[Workbook, OldSheet] | None:
     """Load the previous canonical for rewriting, with what its sheet ``sheet`` held.
 
@@ -72,13 +73,15 @@ def open_template(
     or links; everything else of that sheet is in the ``OldSheet``. Sheets named in ``replaced``
     (rewritten whole, like Conflicts) may come with their header row only. ``None`` when there is
     no file or it cannot be used (damaged, hostile, not an .xlsx): then the canonical is written
-    fresh. Macros and external links are never loaded.
+    fresh. Macros and external links are never loaded. ``trusted_digest`` is the SHA-256 (hex) of
+    a file syncd itself wrote: a template with exactly those bytes is not judged again.
     """
     if not os.path.exists(path):
         return None  # the first write: nothing to keep yet
     try:
-        # The canonical may have been edited by anyone: judge it like any incoming copy first.
-        if check_file(path) != "xlsx":
+        # The canonical may have been edited by anyone: judge it like any incoming copy first,
+        # unless it is byte for byte the file syncd wrote.
+        if not (trusted_digest and _digest(path) == trusted_digest) and check_file(path) != "xlsx":
             raise ValueError("not an .xlsx workbook")
         with open(path, "rb") as fh:
             raw = fh.read()
@@ -98,6 +101,14 @@ def open_template(
     wb.template = False  # always saved as a plain .xlsx workbook, never a template or macro file
     wb.vba_archive = None
     return wb, old
+
+
+def _digest(path: str | os.PathLike) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        while block := fh.read(1 << 20):
+            h.update(block)
+    return h.hexdigest()
 
 
 def read_cells(ws: Worksheet, note_fills: frozenset[int]) -> OldSheet:
@@ -150,11 +161,16 @@ def _set_ids(old: OldSheet, ids: dict[int, str]) -> None:
 
 def _read_styles(old: OldSheet, head: list, cells: list, note_fills: frozenset[int]) -> set[tuple[int, int]]:
     """Set the columns' usual formats from ``head`` and keep the formats of ``cells`` that differ;
-    both are (row, column, raw format) of data cells, ``head`` those of the first rows. Returns
+    both are (row, column, raw format) of data cells, ``head`` those of the first rows (or, already
+    counted, ``((column, raw format), number of cells)`` pairs in the order first met). Returns
     the cells among them that carry syncd's note highlight."""
     usual: dict[int, Counter] = defaultdict(Counter)
-    for _, c, style in head:
-        usual[c][tuple(style)] += 1
+    for item in head:
+        if len(item) == 2:
+            (c, style), n = item
+            usual[c][tuple(style)] += n
+        else:
+            usual[item[1]][tuple(item[2])] += 1
     raw_base = {c: counts.most_common(1)[0][0] for c, counts in usual.items()}
     old.base = {c: plain_style(StyleArray(list(raw)), note_fills) for c, raw in raw_base.items()}
     highlighted = {(-1, c) for c, raw in raw_base.items() if raw[1] in note_fills}  # (-1, c): the whole column
@@ -314,15 +330,6 @@ def _inner_text(xml: bytes) -> str:
     return html.unescape(b"".join(out).decode("utf-8", "replace"))
 
 
-def _pieces(xml: bytes, start: int, end: int, size: int = 4 << 20):
-    """(start, end) spans of about ``size`` bytes, cut where a row starts, so a scan's lists stay small."""
-    while start < end:
-        cut = xml.find(b"<row", start + size, end)
-        cut = end if cut < 0 else cut
-        yield start, cut
-        start = cut
-
-
 def _scan(ws: Worksheet, xml: bytes, start: int, end: int, strings: Callable[[int], str],
           note_fills: frozenset[int]) -> OldSheet:
     """Build the ``OldSheet`` from the rows in ``xml[start:end]`` (the data sheet's sheetData) and
@@ -364,12 +371,15 @@ def _scan(ws: Worksheet, xml: bytes, start: int, end: int, strings: Callable[[in
         if n > USUAL_STYLE_ROWS:
             head_end = m.start()
             break
-    head, common = [], defaultdict(Counter)
-    for letters, row, style, _, _ in _CELL.findall(xml, start, head_end):
-        if row != b"1":
-            head.append((int(row), col(letters), fmt(style)))
-            common[letters][style] += 1
+    # Counted in C: (letters, format) of every cell of the first rows but the header.
+    counted = Counter(_HEAD_CELL.findall(xml, start, head_end))
+    for key in [key for key in counted if not key[0]]:
+        del counted[key]
+    common: dict[bytes, Counter] = defaultdict(Counter)
+    for (letters, style), n in counted.items():
+        common[letters][style] += n
     usual = {letters: counts.most_common(1)[0][0] for letters, counts in common.items()}
+    head = [((col(letters), fmt(style)), n) for (letters, style), n in counted.items()]
     inside = [get_column_letter(c).encode() for c in range(1, header_extent + 1)]
     styled_usually = {letters for letters, style in usual.items() if style and col(letters) <= header_extent}
     odd: list[tuple[int, int, StyleArray]] = []
@@ -407,6 +417,8 @@ def _scan(ws: Worksheet, xml: bytes, start: int, end: int, strings: Callable[[in
     return old
 
 
+#: (letters, format) of a cell; a cell of row 1 gives no letters (its group takes no part).
+_HEAD_CELL = re.compile(rb'<c r="(?:[A-Z]{1,3}1"|([A-Z]{1,3})[0-9]{1,7}")(?: s="([0-9]{1,6})")?+')
 _STYLED = re.compile(rb'<c r="([A-Z]{1,3})([0-9]{1,7})" s="([0-9]{1,6})"')
 _ODD_REF = re.compile(rb'<c r="(?![A-Z]{1,3}[0-9]{1,7}")')
 
@@ -441,72 +453,6 @@ def _last_valued_row(xml: bytes, start: int, end: int) -> int:
         if m is not None and not m.group(5):
             return int(m.group(2))
     return 0
-
-
-def _scan_slow(ws: Worksheet, xml: bytes, start: int, end: int, strings: Callable[[int], str],
-          note_fills: frozenset[int]) -> OldSheet:
-    """Build the ``OldSheet`` from the rows in ``xml[start:end]`` (the data sheet's sheetData) and
-    what openpyxl loaded of the sheet (header row, comments, links)."""
-    if _NS_TAG.search(xml, start, end):
-        raise _Unusual("prefixed element names")
-    if _LATE_STYLE.search(xml, start, end):
-        raise _Unusual("cell attributes in an unexpected order")
-    if xml.find(b"<c>", start, end) >= 0 or xml.find(b"<c/>", start, end) >= 0:
-        raise _Unusual("cells without a reference")
-    old = OldSheet()
-    _read_header(ws, old, note_fills)
-    header_extent = old.extent
-    formats = ws.parent._cell_styles
-    cache: dict[bytes, StyleArray] = {b"": _NO_STYLE}
-    column: dict[bytes, int] = {}
-
-    def fmt(s: bytes) -> StyleArray:
-        if s not in cache:
-            k = int(s)
-            cache[s] = formats[k] if k < len(formats) else _NO_STYLE
-        return cache[s]
-
-    def col(letters: bytes) -> int:
-        if letters not in column:
-            column[letters] = column_index_from_string(letters.decode())
-        return column[letters]
-
-    # The first rows decide each column's usual format; after that only cells that differ from it
-    # (or lie right of the header) are looked at one by one.
-    head_end = end
-    for n, m in enumerate(_ROW.finditer(xml, start, end)):
-        if n > USUAL_STYLE_ROWS:
-            head_end = m.start()
-            break
-    head, common = [], defaultdict(Counter)
-    for letters, row, style, _, _ in _CELL.findall(xml, start, head_end):
-        if row != b"1":
-            head.append((int(row), col(letters), fmt(style)))
-            common[letters][style] += 1
-    usual = {letters: counts.most_common(1)[0][0] for letters, counts in common.items()}
-    total, valued, odd = 0, set(), []
-    for lo, hi in _pieces(xml, start, end):
-        cells = _CELL.findall(xml, lo, hi)
-        total += len(cells)
-        valued.update({letters for letters, _, _, _, empty in cells if not empty})
-        outside = {letters for letters in {cell[0] for cell in cells} if col(letters) > header_extent}
-        odd += [(int(row), col(letters), fmt(style)) for letters, row, style, _, _ in cells
-                if (style != usual.get(letters, b"") or letters in outside) and row != b"1"]
-        old.last_row = next((int(row) for _, row, _, _, empty in reversed(cells) if not empty), old.last_row)
-    if total != xml.count(b"<c ", start, end):
-        raise _Unusual("cells without a leading reference")
-    old.extent = max([header_extent] + [col(letters) for letters in valued])
-    ids = _scan_ids(xml, start, end, old.id_col, strings) if old.id_col else {}
-    _set_ids(old, ids)
-    highlighted = _read_styles(old, head, odd, note_fills)
-    for row, attrs in _ROW.findall(xml, start, end):
-        r = int(row)
-        if r in ids and (b"ht=" in attrs or b"hidden=" in attrs or b"outlineLevel=" in attrs):
-            a = {k.decode(): v.decode() for k, v in _ATTR.findall(attrs)}
-            old.row_dims[r] = (float(a["ht"]) if "ht" in a else None, a.get("hidden") in ("1", "true"),
-                               int(a.get("outlineLevel", 0) or 0), a.get("collapsed") in ("1", "true"))
-    _read_notes(ws, old, ids, highlighted)
-    return old
 
 
 def _scan_ids(xml: bytes, start: int, end: int, id_col: int, strings: Callable[[int], str]) -> dict[int, str]:

@@ -74,6 +74,7 @@ def write_canonical(
     *,
     template: str | os.PathLike | None = None,
     before_replace: Callable[[], None] | None = None,
+    template_digest: str | None = None,
 ) -> None:
     """Write ``doc`` as the canonical .xlsx at ``dest``, replacing it atomically.
 
@@ -91,6 +92,9 @@ def write_canonical(
     Characters a spreadsheet cannot hold are replaced by visible symbols; text over Excel's 32,767
     characters is cut in the cell and the cut part kept in the cell's comment.
 
+    ``template_digest``: the SHA-256 (hex) of the canonical as syncd last wrote it. A template with
+    exactly those bytes is syncd's own file and is not judged again as a hostile copy would be.
+
     ``before_replace`` runs after the new file is safely on disk and just before it takes ``dest``'s
     place; if it raises, nothing is replaced and its exception propagates unchanged. Any other
     failure raises ``CanonicalError`` naming ``dest`` and leaves the old file untouched. Raises
@@ -104,7 +108,7 @@ def write_canonical(
             raise CanonicalError(f"could not write {name}: {problem} — choose another sheet name")
     _check_doc(doc)
     replaced = [title for title, _ in doc.extra_sheets]
-    loaded = open_template(template, doc.sheet, replaced) if template is not None else None
+    loaded = open_template(template, doc.sheet, replaced, template_digest) if template is not None else None
     wb, old = loaded if loaded is not None else (Workbook(), OldSheet())
     if loaded is None:
         wb.remove(wb.active)
