@@ -15,6 +15,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import hashlib
+import multiprocessing
 import os
 import random
 import shutil
@@ -392,7 +393,13 @@ def prepared(name: str, params: dict, build) -> Path:
     if folder.exists():
         shutil.rmtree(folder)
     folder.mkdir(parents=True)
-    build(folder)
+    # Built in a forked process: the runner stays small, so the memory it holds never shows up in
+    # the peak of a child it starts later (ru_maxrss carries over an exec).
+    worker = multiprocessing.get_context("fork").Process(target=build, args=(folder,))
+    worker.start()
+    worker.join()
+    if worker.exitcode != 0:
+        raise RuntimeError(f"preparing {folder} failed (exit code {worker.exitcode})")
     (folder / "READY").write_text(repr(params))
     return folder
 
