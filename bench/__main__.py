@@ -30,6 +30,7 @@ from bench import report
 from bench.report import Line
 
 CHEAP_SECONDS = 15.0
+_ROOT = Path(__file__).resolve().parent.parent
 DAFF_TIMEOUT = 900
 
 
@@ -139,9 +140,6 @@ def best_of(make_spec, repeat: int | None, timeout: float | None = None) -> dict
     best = min(runs, key=lambda r: r["seconds"])
     best["runs"] = len(runs)
     return best
-
-
-_ROOT = Path(__file__).resolve().parent.parent
 
 
 def _scratch(name: str) -> Path:
