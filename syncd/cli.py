@@ -9,11 +9,17 @@ from __future__ import annotations
 import functools
 import json
 import os
+import signal
 import sys
 from pathlib import Path
 from typing import Any, Callable
 
 import click
+
+if "watch" in sys.argv[1:2] and hasattr(signal, "pthread_sigmask"):
+    # The daemon takes SIGTERM/SIGINT/SIGHUP with sigwait; threads that libraries start while being
+    # imported (numpy's) inherit the mask they are born with, so block the signals before any of them.
+    signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGTERM, signal.SIGINT, signal.SIGHUP})
 
 from syncd.config import DEFAULT_CONFIG, Config, load_config
 from syncd.errors import EXIT_FAILURE, EXIT_OK, SyncdError, UsageError
