@@ -209,16 +209,7 @@ def parse_title(text: str) -> Title:
     while i < n:
         t = toks[i]
         if not t[0].isdigit() and t not in _SPECIAL:  # the common case: a plain word
-            month, parts = _word(t)
-            if month is not None:
-                _add(words, feats, "month", month)
-            else:
-                for part, shown_as, qualifier in parts:
-                    if shown_as != part:
-                        shown[len(words)] = shown_as
-                    words.append(part)
-                    if qualifier:
-                        quals.add(part)
+            _put_word(t, words, quals, feats, shown)
             i += 1
             continue
         i = _special(toks, i, words, quals, feats, shown)
@@ -284,17 +275,22 @@ def _special(toks: list[str], i: int, words: list[str], quals: set[str], feats: 
             return i + 1
     if t == "e" and nxt == "mail":
         t, i = "email", i + 1
+    _put_word(t, words, quals, feats, shown)
+    return i + 1
+
+
+def _put_word(t: str, words: list[str], quals: set[str], feats: dict[str, set[str]], shown: dict[int, str]) -> None:
+    """A plain word: a month name becomes a feature, anything else the word(s) it normalises to."""
     month, parts = _word(t)
     if month is not None:
         _add(words, feats, "month", month)
-        return i + 1
+        return
     for part, shown_as, qualifier in parts:
         if shown_as != part:
             shown[len(words)] = shown_as
         words.append(part)
         if qualifier:
             quals.add(part)
-    return i + 1
 
 
 def _add(words: list[str], feats: dict[str, set[str]], kind: str, token: str) -> None:
