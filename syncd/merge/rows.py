@@ -58,12 +58,7 @@ def detect_key(a: Table, b: Table, col_pairs: Sequence[tuple[int, int]],
     otherwise the first key-named column with unique, non-empty values on both sides.
     """
     if options.key is not None:
-        wanted = normalise_name(options.key)
-        for n, (i, j) in enumerate(col_pairs):
-            names = (a.columns[i], b.columns[j])
-            if options.key in names or wanted in map(normalise_name, names):
-                return n
-        return None
+        return _named(a, b, col_pairs, options.key)
     for n, (i, j) in enumerate(col_pairs):
         if not (looks_like_key_name(a.columns[i]) or looks_like_key_name(b.columns[j])):
             continue
@@ -95,16 +90,24 @@ def _first_rows(ids: tuple[str | None, ...]) -> dict[str, int]:
     return first
 
 
+def _named(a: Table, b: Table, col_pairs: Sequence[tuple[int, int]], name: str) -> int | None:
+    """Index into ``col_pairs`` of the column called ``name`` (exactly or normalised) on either side."""
+    wanted = normalise_name(name)
+    for n, (i, j) in enumerate(col_pairs):
+        names = (a.columns[i], b.columns[j])
+        if name in names or wanted in map(normalise_name, names):
+            return n
+    return None
+
+
 def title_column(a: Table, b: Table, col_pairs: Sequence[tuple[int, int]], options: MergeOptions,
                  key: int | None = None) -> int | None:
     """Index into ``col_pairs`` of the title column (``options.title`` on either side, else the
     most varied text column; see ``syncd.merge.fuzzy.detect_title``)."""
     if options.title is not None:
-        wanted = normalise_name(options.title)
-        for n, (i, j) in enumerate(col_pairs):
-            names = (a.columns[i], b.columns[j])
-            if options.title in names or wanted in map(normalise_name, names):
-                return n
+        named = _named(a, b, col_pairs, options.title)
+        if named is not None:
+            return named
     all_a = [tuple(r[c] for c, _ in col_pairs) for r in a.rows]
     all_b = [tuple(r[c] for _, c in col_pairs) for r in b.rows]
     return detect_title(all_a, all_b, [a.columns[c] for c, _ in col_pairs], None, exclude=key)
