@@ -168,6 +168,20 @@ def test_templated_titles_are_not_duplicates_and_are_not_scored_pair_by_pair(row
     assert found.scored < 20_000
 
 
+@pytest.mark.parametrize("rows", [200, 3_000])  # all against all, and the word index beyond 2,500 rows
+def test_a_search_from_some_rows_finds_only_their_duplicates(rows):
+    # What a sync after a few edits asks: the pairs of the rows that changed, not the whole table's.
+    titles = [f"Task {i} of the spring campaign" for i in range(1, rows + 1)]
+    titles += ["task 7 of spring campaign (draft)", "Task 9 of the spring campain"]
+    table = Table.from_lists(["Task"], [[t] for t in titles])
+    everything = [c.rows for c in find_duplicates(table).clusters]
+    assert everything == [(6, rows), (8, rows + 1)]
+    assert [c.rows for c in find_duplicates(table, focus=[rows + 1]).clusters] == [(8, rows + 1)]
+    assert [c.rows for c in find_duplicates(table, focus=[6]).clusters] == [(6, rows)]
+    assert find_duplicates(table, focus=[3, 4]).clusters == ()
+    assert [c.rows for c in find_duplicates(table, focus=[]).clusters] == []
+
+
 def test_scores_worked_out_in_bulk_are_the_scorers():
     from syncd.merge.dupes import prepare
     from syncd.merge.dupes.bulk import BulkScorer

@@ -165,3 +165,33 @@ def test_the_same_new_task_added_in_two_copies_becomes_one_row(tmp_path, ann_typ
     assert team.sheet("Duplicates") == []
     # the Q4 newsletter is not the Q3 one
     assert team.by_id()["T-1"]["Task"] == "Draft Q3 newsletter"
+
+
+def test_a_big_tracker_keeps_its_flags_while_later_syncs_search_only_what_changed(tmp_path):
+    # Big enough that later syncs search only from the rows that changed and those already flagged:
+    # a flagged pair must stay flagged although neither of its rows changed, a new duplicate must be
+    # caught, and a flag must go once its rows no longer look alike.
+    filler = [[f"T-{n}", f"Prepare deliverable {n} for the partner portal", "Dev", "Not started", None, None]
+              for n in range(10, 70)]
+    team = Team(tmp_path)
+    write_copy(team.inbox / "tracker.xlsx", COLUMNS, DUP_ROWS + filler, author="Maria", modified=at(1))
+    team.sync()
+    assert [r["Rows"] for r in team.sheet("Duplicates")] == ["2, 8"]
+
+    def edit(ws):
+        set_value(ws, "T-20", "Status", "Done")  # an unrelated row changes
+        add_row(ws, {"ID": "T-99", "Task": "Write the press release", "Owner": "Bob", "Status": "Not started"})
+
+    copy_from_canonical(team.canonical, team.inbox / "bob.xlsx", author="Bob", modified=at(3), edit=edit)
+    team.sync()
+    listed = {r["Row ids"].split(", ")[0]: r for r in team.sheet("Duplicates")}
+    assert team.by_id()["T-20"]["Status"] == "Done"
+    assert len(listed) == 2, listed
+    assert {"Draft Q3 newsletter", "Write press release"} == {r["Tasks"].splitlines()[0] for r in listed.values()}
+    assert any("Write the press release" in r["Tasks"] for r in listed.values())
+
+    copy_from_canonical(team.canonical, team.inbox / "ann.xlsx", author="Ann", modified=at(4),
+                        edit=lambda ws: set_value(ws, "T-7", "Task", "Order banner stands for the fair"))
+    team.sync()
+    assert [r["Tasks"].splitlines()[0] for r in team.sheet("Duplicates")] == ["Write press release"]
+    assert team.cell("T-1", "Task").comment is None

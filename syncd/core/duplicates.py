@@ -63,11 +63,53 @@ class DupeOutcome:
     decisions: tuple[tuple[str, str, str], ...] = ()
     problems: tuple[str, ...] = ()
     flagged: int = 0
+    #: what the next sync needs to search again only where rows changed (``Earlier.record``)
+    record: dict | None = None
 
     @property
     def changed(self) -> bool:
         """A decision was taken (a merge, or a pair kept apart): worth a new generation."""
         return bool(self.decisions) or self.result.changed
+
+
+@dataclass(frozen=True)
+class Earlier:
+    """The last search for duplicates: the table it searched and the rows it flagged. The next sync
+    searches only pairs with a row that changed since or that was flagged then; every other pair was
+    looked at then and found apart (only the rarity of words, counted over the whole table, has moved
+    a little since). Stored in the generation's summary (``record``, ``from_summary``)."""
+
+    settings: str
+    table: Table
+    flagged: frozenset[str]
+
+    #: bump when the scoring changes enough that earlier searches no longer stand
+    VERSION = 1
+
+    @staticmethod
+    def record(settings: DupeSettings, flagged: Iterable[str]) -> dict:
+        return {"version": Earlier.VERSION, "settings": repr(settings), "flagged": sorted(set(flagged))}
+
+    @staticmethod
+    def from_summary(summary: dict | None, table: Table) -> "Earlier | None":
+        got = (summary or {}).get("duplicates")
+        if not isinstance(got, dict) or got.get("version") != Earlier.VERSION:
+            return None
+        return Earlier(str(got.get("settings")), table, frozenset(map(str, got.get("flagged") or ())))
+
+    def focus(self, table: Table, settings: DupeSettings) -> list[int] | None:
+        """Indices of the rows of ``table`` to search from; ``None``: search the whole table."""
+        if self.settings != repr(settings) or self.table.columns != table.columns:
+            return None
+        before = dict(zip(self.table.row_ids, self.table.rows))
+        flagged = self.flagged
+        focus = [n for n, (rid, row) in enumerate(zip(table.row_ids, table.rows))
+                 if rid in flagged or before.get(rid) != row]
+        return focus if len(focus) <= len(table) * MAX_FOCUS else None
+
+
+#: Beyond this share of changed rows a sync searches the whole table (as fast, and exact).
+MAX_FOCUS = 0.4
 
 
 def empty_sheet() -> Table:
@@ -196,9 +238,10 @@ def _pairs(ids: Iterable[str]) -> list[tuple[str, str]]:
 
 
 def settle_duplicates(state: State, canon: SheetRead | None, journal: Journal,
-                      tracker: TrackerConfig) -> DupeOutcome:
+                      tracker: TrackerConfig, earlier: Earlier | None = None) -> DupeOutcome:
     """Run the duplicates step on ``state`` (see the module docstring). ``canon`` is the canonical as
-    read this pass (``None`` when it was not re-read because nobody touched it)."""
+    read this pass (``None`` when it was not re-read because nobody touched it); ``earlier`` the last
+    search, when the journal has it (only changed rows are then searched from)."""
     config = tracker.duplicates
     if not config.enabled:
         return DupeOutcome(state, MergeResult(state))
@@ -219,19 +262,20 @@ def settle_duplicates(state: State, canon: SheetRead | None, journal: Journal,
         else:
             decisions += work.merge(present, SHEET_LABEL)
     apart = {pair for pair, d in stored.items() if d == KEEP} | {(a, b) for a, b, d in decisions if d == KEEP}
-    clusters = _clusters(work, settings, apart, problems)
+    clusters = _clusters(work, settings, apart, problems, earlier)
     if config.auto_merge_above is not None:
         auto = [c for c in clusters if min(p.score for p in c.pairs) >= config.auto_merge_above]
         for c in auto:
             decisions += work.merge([work.order[i] for i in c.rows], AUTO_LABEL)
         if auto:
-            clusters = _clusters(work, settings, apart, problems)
+            clusters = _clusters(work, settings, apart, problems, earlier)
     new_state = work.state()
     result = MergeResult(new_state, changes=tuple(work.changes), archived=tuple(work.archived),
                          conflicts=tuple(work.conflicts))
     sheet, notes = _flag(work, clusters, unread)
+    record = Earlier.record(settings, (work.order[i] for c in clusters for i in c.rows))
     return DupeOutcome(new_state, result, notes, sheet, ((DUPLICATES_SHEET, "Decision", DECISIONS),),
-                       tuple(decisions), tuple(problems), len(clusters))
+                       tuple(decisions), tuple(problems), len(clusters), record)
 
 
 def _title_column(table: Table, settings: DupeSettings) -> str | None:
@@ -244,12 +288,12 @@ def _title_column(table: Table, settings: DupeSettings) -> str | None:
 
 
 def _clusters(work: _Work, settings: DupeSettings, apart: set[tuple[str, str]],
-              problems: list[str]) -> list[Cluster]:
+              problems: list[str], earlier: Earlier | None) -> list[Cluster]:
     table = Table(work.columns, tuple(tuple(work.rows[rid]) for rid in work.order), tuple(work.order))
     index = {rid: n for n, rid in enumerate(work.order)}
     keep_apart = [(index[a], index[b]) for a, b in apart if a in index and b in index]
     try:
-        found = find_duplicates(table, settings, keep_apart)
+        found = find_duplicates(table, settings, keep_apart, earlier.focus(table, settings) if earlier else None)
     except UnknownColumn as exc:
         problems.append(f"Duplicates were not looked for: {exc} — fix `columns` in [tracker.duplicates].")
         return []

@@ -24,7 +24,7 @@ from typing import Any, Callable, Iterator
 
 from syncd.config import Config, TrackerConfig
 from syncd.core import codec
-from syncd.core.duplicates import DupeOutcome, settle_duplicates
+from syncd.core.duplicates import DupeOutcome, Earlier, settle_duplicates
 from syncd.core.intake import Arrival, Intake, Progress, build_sources, file_time, gather
 from syncd.core.journal import Generation, Journal, NewConflict, NewCopy, Outcome, StoredConflict
 from syncd.core.lock import StateLock
@@ -217,6 +217,8 @@ class _Pass:
         latest = self.journal.latest(name)
         self._generations: dict[int, Generation | None] = {latest.gen: latest} if latest else {}
         self._own_hash = latest.canonical_hash if latest else None  # the canonical as syncd last wrote it
+        # a pass that does not search for duplicates passes the last search on to the next one
+        self._dupes_record = latest.summary.get("duplicates") if latest else None
         self._recent: list[Generation] | None = None
         lineage = self.journal.lineage(name)
         snapshot = _snapshot(self.t.canonical)
@@ -235,7 +237,7 @@ class _Pass:
         state = self._merge_arrivals(intake, state, lineage)
         # finding duplicates scans the whole table: only worth it when something may have changed them
         if latest is None or snapshot is None or canon is not None or any(r.changed for _, r in self.results):
-            state = self._duplicates(state, canon)
+            state = self._duplicates(state, canon, latest)
         stored = self.journal.conflicts(name)
         resolved = self._resolved(stored, canon_changes | self.settled, state)
         changed = (
@@ -324,9 +326,10 @@ class _Pass:
             state = result.state
         return state
 
-    def _duplicates(self, state: State, canon: SheetRead | None) -> State:
+    def _duplicates(self, state: State, canon: SheetRead | None, latest: Generation | None) -> State:
         """Decisions typed on the Duplicates sheet, automatic merges, and the duplicates to flag."""
-        self.dupes = settle_duplicates(state, canon, self.journal, self.t)
+        earlier = Earlier.from_summary(latest.summary, latest.table) if latest else None
+        self.dupes = settle_duplicates(state, canon, self.journal, self.t, earlier)
         result = self.dupes.result
         if result.changed or result.conflicts:
             self.results.append((DUPLICATES_LABEL, result))
@@ -387,6 +390,13 @@ class _Pass:
 
     # -- writing ----------------------------------------------------------------------------------
 
+    def _summary(self) -> dict:
+        summary: dict = {"copies": len(self.new_copies)}
+        record = self.dupes.record if self.dupes is not None else self._dupes_record
+        if record is not None:
+            summary["duplicates"] = record
+        return summary
+
     def _write(self, gen: int, lineage: str, state: State, stored: list[StoredConflict],
                resolved: list[tuple[int, str]], snapshot: _Snapshot | None) -> CanonicalDoc:
         name = self.t.name
@@ -396,7 +406,7 @@ class _Pass:
         provenance = {k: (p.label, p.author, p.modified) for k, p in state.provenance.items()}
         outcome = Outcome(
             gen=gen, lineage=lineage, table=state.table, provenance=provenance, canonical_hash=None,
-            summary={"copies": len(self.new_copies)}, copies=tuple(self.new_copies),
+            summary=self._summary(), copies=tuple(self.new_copies),
             new_conflicts=tuple(new_conflicts), resolved=tuple(resolved), archived=tuple(archived),
             changes=tuple(changes), dupe_decisions=self.dupes.decisions if self.dupes else (),
         )

@@ -29,6 +29,7 @@ def is_ignored(name: str) -> bool:
 
 class FolderSource(Source):
     watchable = True
+    concurrent_reads = True
 
     def __init__(self, config: FolderSourceConfig, exclude: Iterable[Path] = ()) -> None:
         super().__init__(str(config.path))

@@ -25,6 +25,7 @@ from syncd.merge.dupes.guards import guard
 from syncd.merge.dupes.score import PairScore, Prepared
 from syncd.merge.dupes.signature import signatures
 from syncd.merge.dupes.text import Title, parse_title
+from syncd.merge.dupes.workers import split_map
 from syncd.merge.values import is_empty
 from syncd.model import Table
 
@@ -71,12 +72,14 @@ def prepare(table: Table, settings: DupeSettings = DupeSettings()) -> Prepared |
 
 
 def find_duplicates(table: Table, settings: DupeSettings = DupeSettings(),
-                    keep_apart: Collection[tuple[int, int]] = ()) -> Duplicates:
+                    keep_apart: Collection[tuple[int, int]] = (), focus: Collection[int] | None = None) -> Duplicates:
     """Clusters of rows of ``table`` that look like one task.
 
     ``keep_apart`` holds row-index pairs ``(i, j)`` with ``i < j`` a person decided are different:
-    they are never linked (a cluster that only they held together falls apart). Raises
-    ``UnknownColumn`` for a configured column the table lacks.
+    they are never linked (a cluster that only they held together falls apart). ``focus``, when
+    given, limits the search to pairs with at least one of these rows: a sync passes the rows that
+    changed since the last search and those it flagged then, as pairs of rows that are neither were
+    looked at then and found apart. Raises ``UnknownColumn`` for a configured column the table lacks.
     """
     prep = prepare(table, settings)
     if prep is None or len(table) < 2:
@@ -92,19 +95,34 @@ def find_duplicates(table: Table, settings: DupeSettings = DupeSettings(),
         one_by_one += 1
         return prep.score(i, j, floor)
 
-    def settle(i: int, j: int, known: float) -> PairScore:
-        # a score worked out in bulk stands, unless a person kept the pair apart
-        return PairScore(i, j, known) if known == known and (i, j) not in apart else score(i, j, settings.threshold)
+    def settle(todo: list[tuple[int, int]], known: list[float]) -> list[PairScore]:
+        # a score worked out in bulk stands, unless a person kept the pair apart; the rest are scored
+        # one by one, a big batch on two cores (each sent back as a plain tuple: cheaper to move)
+        nonlocal one_by_one
+        out: list[PairScore | None] = [score(i, j) if (i, j) in apart else PairScore(i, j, k) if k == k else None
+                                       for (i, j), k in zip(todo, known)]
+        left = [n for n, p in enumerate(out) if p is None]
+        one_by_one += len(left)
+
+        def work(chunk: list[int]) -> list[tuple[float, str | None]]:
+            return [(p.score, p.guard) for p in (prep.score(*todo[m], settings.threshold) for m in chunk)]
+
+        for n, (value, fired) in zip(left, split_map(work, left)):
+            out[n] = PairScore(*todo[n], value, "", fired)
+        return out
 
     sig = signatures(prep.main)
-    candidates = candidate_pairs(prep, prefilter(prep, settings.threshold), sig)
+    mask = None
+    if focus is not None:
+        mask = np.zeros(len(table), dtype=bool)
+        mask[np.fromiter(focus, dtype=np.int64)] = True
+    candidates = candidate_pairs(prep, prefilter(prep, settings.threshold), sig, mask)
     bulk = BulkScorer(prep, sig) if prep.plan.tracker and prep.title_main else None
     pairs, known = prune(prep, candidates, settings.threshold, sig, bulk)
-    scored = (settle(i, j, k) for (i, j), k in zip(pairs.tolist(), known.tolist()))
+    scored = settle(pairs.tolist(), known.tolist())
 
     def score_many(todo: list[tuple[int, int]]) -> list[PairScore]:
-        figures = bulk.scores(np.asarray(todo, dtype=np.int64).reshape(-1, 2))
-        return [settle(i, j, k) for (i, j), k in zip(todo, figures.tolist())]
+        return settle(todo, bulk.scores(np.asarray(todo, dtype=np.int64).reshape(-1, 2)).tolist())
 
     clusters = build_clusters(scored, score, settings.threshold, score_many if bulk is not None else None)
     explained = []

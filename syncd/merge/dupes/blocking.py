@@ -51,12 +51,24 @@ def _fits(sig: Signatures, pairs: np.ndarray) -> np.ndarray:
     return pairs[compatible(sig, pairs[:, 0], pairs[:, 1])] if len(pairs) else pairs
 
 
-def _full(keys: list[str], cutoff: float, sig: Signatures) -> np.ndarray:
+def _full(keys: list[str], cutoff: float, sig: Signatures, focus: np.ndarray | None = None) -> np.ndarray:
     n = len(keys)
     if n < 2:
         return np.empty((0, 2), dtype=np.int64)
     out = []
     step = 1000  # rows per slab keeps the score matrix at a few megabytes
+    if focus is not None:
+        # only the rows in focus against all: a sync after a handful of edits compares a handful
+        rows = np.flatnonzero(focus)
+        for start in range(0, len(rows), step):
+            mine = rows[start:start + step]
+            block = process.cdist([keys[i] for i in mine.tolist()], keys, scorer=fuzz.ratio, processor=None,
+                                  score_cutoff=cutoff, dtype=np.uint8, workers=-1)
+            i, j = np.nonzero(block)
+            i = mine[i]
+            keep = i != j
+            out.append(_fits(sig, np.stack([np.minimum(i, j)[keep], np.maximum(i, j)[keep]], axis=1)))
+        return np.concatenate(out) if out else np.empty((0, 2), dtype=np.int64)
     for start in range(0, n, step):
         block = process.cdist(keys[start:start + step], keys[start:], scorer=fuzz.ratio, processor=None,
                               score_cutoff=cutoff, dtype=np.uint8, workers=-1)
@@ -124,28 +136,34 @@ def _exact_blocks(prep: Prepared) -> list[np.ndarray]:
     return out
 
 
-def candidate_pairs(prep: Prepared, cutoff: float = PREFILTER, sig: Signatures | None = None) -> np.ndarray:
+def candidate_pairs(prep: Prepared, cutoff: float = PREFILTER, sig: Signatures | None = None,
+                    focus: np.ndarray | None = None) -> np.ndarray:
     """Distinct ``(i, j)`` row pairs, ``i < j``, worth scoring (an ``(m, 2)`` int64 array); none that a
-    guard rules out (``sig``: the rows' guard signatures, computed when not given)."""
+    guard rules out (``sig``: the rows' guard signatures, computed when not given). With ``focus`` (a
+    boolean per row), only pairs with at least one row in focus."""
     n = len(prep.table)
     sig = sig if sig is not None else signatures(prep.main)
     keys = [prep.main_key(i) for i in range(n)]
     exact = [_fits(sig, p) for p in _exact_blocks(prep)]
     if n <= FULL_LIMIT:
-        found = _full(keys, cutoff, sig)
+        found = _full(keys, cutoff, sig, focus)
         blocks = [found] + exact
         pairs = np.concatenate(blocks) if blocks else np.empty((0, 2), dtype=np.int64)
-        return _unique(pairs, n)
+        return _focused(_unique(pairs, n), focus)
     blocks = _word_blocks(prep, keys, sig)
-    pairs = _unique(np.concatenate(blocks), n) if blocks else np.empty((0, 2), dtype=np.int64)
+    pairs = _focused(_unique(np.concatenate(blocks), n) if blocks else np.empty((0, 2), dtype=np.int64), focus)
     if len(pairs):
         a = [keys[i] for i in pairs[:, 0].tolist()]  # plain ints: indexing with numpy scalars is slow
         b = [keys[j] for j in pairs[:, 1].tolist()]
         sims = process.cpdist(a, b, scorer=fuzz.ratio, processor=None, score_cutoff=cutoff, workers=-1)
         pairs = pairs[sims > 0]
     if exact:
-        pairs = _unique(np.concatenate([pairs] + exact), n)
+        pairs = _focused(_unique(np.concatenate([pairs] + exact), n), focus)
     return pairs
+
+
+def _focused(pairs: np.ndarray, focus: np.ndarray | None) -> np.ndarray:
+    return pairs if focus is None or not len(pairs) else pairs[focus[pairs[:, 0]] | focus[pairs[:, 1]]]
 
 
 def _unique(pairs: np.ndarray, n: int) -> np.ndarray:

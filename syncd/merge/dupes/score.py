@@ -29,6 +29,7 @@ from rapidfuzz.distance import OSA
 from syncd.merge.dupes.fields import Field, Plan, normalise_value, similarity
 from syncd.merge.dupes.guards import guard
 from syncd.merge.dupes.text import Title
+from syncd.merge.dupes.workers import split_map
 from syncd.model import Table, Value
 
 QUALIFIER_WEIGHT = 0.3
@@ -59,16 +60,34 @@ class PairScore:
     guard: str | None = None
 
 
+#: Normalised cells kept between searches in one process (the daemon, a batch of syncs): the next
+#: search of the same tracker only parses the titles that are new. Emptied when it grows past this.
+MEMO_LIMIT = 250_000
+_memo: dict = {}
+
+
 def _memo_column(kind: str, values: Sequence[Value]) -> list[object | None]:
-    seen: dict = {}
-    out = []
+    # each distinct value is normalised once (owners, campaigns, retyped titles repeat); a big batch
+    # of new ones is split over two cores (``workers``)
+    memo = _memo
+    codes: dict = {}
+    distinct: list = []
+    at = []
     for v in values:
-        k = (type(v), v)
-        got = seen.get(k, seen)
-        if got is seen:
-            got = seen[k] = normalise_value(kind, v)
-        out.append(got)
-    return out
+        k = (kind, type(v), v)
+        code = codes.get(k)
+        if code is None:
+            code = codes[k] = len(distinct)
+            distinct.append(k)
+        at.append(code)
+    new = [k for k in distinct if k not in memo]
+    if len(memo) + len(new) > MEMO_LIMIT:
+        memo.clear()
+        new = distinct
+    for k, got in zip(new, split_map(lambda chunk: [normalise_value(kind, v) for _, _, v in chunk], new)):
+        memo[k] = got
+    normalised = [memo[k] for k in distinct]
+    return [normalised[c] for c in at]
 
 
 class Prepared:

@@ -1,0 +1,71 @@
+"""The slow pure-Python steps of a big table's duplicate search, split over two processes.
+
+Parsing tens of thousands of titles and scoring tens of thousands of pairs one by one is Python
+work the interpreter lock keeps on one core, and the machines syncd runs on have two. For a big
+enough batch the second half goes to a forked child, which inherits the prepared table as it is in
+memory (nothing is copied in), computes its half and sends back only the results; the parent does
+the first half meanwhile. Small batches, machines with one core and platforms without ``fork`` keep
+the plain loop: the results are the same either way, and a child that dies only means the parent
+computes that half itself.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from typing import Callable, Sequence, TypeVar
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+#: Below this many items a child costs more (its start, sending the results back) than it saves.
+MIN_ITEMS = 8_000
+
+#: The parent's share of the items.
+PARENT_SHARE = 0.55
+
+_job: tuple[Callable, Sequence] | None = None
+
+
+def cores() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not Linux
+        return os.cpu_count() or 1
+
+
+def _forkable() -> bool:
+    return os.environ.get("SYNCD_WORKERS", "") != "1" and "fork" in multiprocessing.get_all_start_methods()
+
+
+def _child_half(lo: int, hi: int) -> list:
+    fn, items = _job  # inherited from the parent at fork time
+    return fn(items[lo:hi])
+
+
+def split_map(fn: Callable[[Sequence[T]], list[R]], items: Sequence[T], min_items: int = MIN_ITEMS) -> list[R]:
+    """``fn(items)``, with the last part of ``items`` computed in a forked child when worth it.
+
+    ``fn`` maps a slice of ``items`` to a list of as many results, in order, and must be pure: the
+    child runs it on the parent's memory as it was when the child started. Its results must pickle.
+    """
+    n = len(items)
+    if n < min_items or cores() < 2 or not _forkable():
+        return fn(items)
+    global _job
+    # the parent takes a little more: the child's half also pays for sending its results back
+    half = int(n * PARENT_SHARE)
+    _job = (fn, items)
+    try:
+        with ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("fork")) as pool:
+            second = pool.submit(_child_half, half, n)
+            first = fn(items[:half])
+            try:
+                rest = second.result()
+            except (BrokenProcessPool, OSError):
+                rest = fn(items[half:])
+    finally:
+        _job = None
+    return first + rest
