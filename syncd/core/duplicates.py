@@ -7,9 +7,10 @@ After the copies are merged the engine calls ``settle_duplicates`` with the merg
    ``merge`` merges the cluster into its topmost row — filled cells win over empty ones, a cell both
    rows fill differently keeps the top row's value and becomes a conflict (comment + Conflicts sheet),
    and each row merged away goes to the Archive sheet ("merged into row N as a duplicate").
-2. Duplicates are looked for in the whole table (``syncd.merge.dupes``), leaving out pairs the team
-   kept apart. With ``auto_merge_above`` set, clusters whose every pair scores at least that much are
-   merged without asking.
+2. Duplicates are looked for (``syncd.merge.dupes``), leaving out pairs the team kept apart: in the
+   whole table the first time, later only from the rows that changed since the last search and the
+   rows it flagged (``Earlier``). With ``auto_merge_above`` set, clusters whose every pair scores at
+   least that much are merged without asking.
 3. What is left is flagged: one row per cluster on the Duplicates sheet (with a Decision dropdown),
    and a highlight plus a comment on each title cell naming the other row(s).
 

@@ -80,7 +80,7 @@ def _full(keys: list[str], cutoff: float, sig: Signatures, focus: np.ndarray | N
     return np.concatenate(out) if out else np.empty((0, 2), dtype=np.int64)
 
 
-def _word_blocks(prep: Prepared, keys: list[str], sig: Signatures) -> list[np.ndarray]:
+def _word_blocks(prep: Prepared, keys: list[str], sig: Signatures, focus: np.ndarray | None = None) -> list[np.ndarray]:
     n = len(keys)
     vocab: dict[str, int] = {}
     rows_of, words_of = [], []
@@ -89,7 +89,7 @@ def _word_blocks(prep: Prepared, keys: list[str], sig: Signatures) -> list[np.nd
             rows_of.append(i)
             words_of.append(vocab.setdefault(w, len(vocab)))
     order = np.argsort(np.array(keys, dtype=object), kind="stable")
-    out = [_fits(sig, p) for p in _window_pairs(order.astype(np.int64), WINDOW)]
+    out = [_fits(sig, _focused(p, focus)) for p in _window_pairs(order.astype(np.int64), WINDOW)]
     if not rows_of:
         return out
     row = np.asarray(rows_of, dtype=np.int64)
@@ -116,7 +116,7 @@ def _word_blocks(prep: Prepared, keys: list[str], sig: Signatures) -> list[np.nd
             same &= size[:-k] <= CAP
         if not same.any():
             break
-        out.append(_fits(sig, np.stack([row[:-k][same], row[k:][same]], axis=1)))
+        out.append(_fits(sig, _focused(np.stack([row[:-k][same], row[k:][same]], axis=1), focus)))
     return out
 
 
@@ -150,7 +150,7 @@ def candidate_pairs(prep: Prepared, cutoff: float = PREFILTER, sig: Signatures |
         blocks = [found] + exact
         pairs = np.concatenate(blocks) if blocks else np.empty((0, 2), dtype=np.int64)
         return _focused(_unique(pairs, n), focus)
-    blocks = _word_blocks(prep, keys, sig)
+    blocks = _word_blocks(prep, keys, sig, focus)
     pairs = _focused(_unique(np.concatenate(blocks), n) if blocks else np.empty((0, 2), dtype=np.int64), focus)
     if len(pairs):
         a = [keys[i] for i in pairs[:, 0].tolist()]  # plain ints: indexing with numpy scalars is slow
