@@ -29,6 +29,9 @@ from syncd.merge.dupes.workers import split_map
 from syncd.merge.values import is_empty
 from syncd.model import Table
 
+#: From this many candidate pairs on, they are scored in bulk before any is scored one by one.
+BULK_PAIRS = 5_000
+
 #: The score from which a pair is flagged when nothing else is configured.
 DEFAULT_THRESHOLD = 0.85
 
@@ -117,8 +120,13 @@ def find_duplicates(table: Table, settings: DupeSettings = DupeSettings(),
         mask = np.zeros(len(table), dtype=bool)
         mask[np.fromiter(focus, dtype=np.int64)] = True
     candidates = candidate_pairs(prep, prefilter(prep, settings.threshold), sig, mask)
-    bulk = BulkScorer(prep, sig) if prep.plan.tracker and prep.title_main else None
-    pairs, known = prune(prep, candidates, settings.threshold, sig, bulk)
+    if prep.plan.tracker and prep.title_main and len(candidates) >= BULK_PAIRS:
+        bulk = BulkScorer(prep, sig)
+        pairs, known = prune(prep, candidates, settings.threshold, sig, bulk)
+    else:
+        # a few pairs (a sync after a handful of edits): scoring them is cheaper than building the
+        # bulk scorer's matrices over the whole table; blocking already left out what a guard rules out
+        bulk, pairs, known = None, candidates, np.full(len(candidates), np.nan)
     scored = settle(pairs.tolist(), known.tolist())
 
     def score_many(todo: list[tuple[int, int]]) -> list[PairScore]:

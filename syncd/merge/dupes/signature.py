@@ -41,14 +41,16 @@ def signatures(main: list[object | None]) -> Signatures:
     first = np.zeros(n, dtype=bool)
     last = np.zeros(n, dtype=bool)
     seen: dict[frozenset, int] = {}
-    by_title: dict[int, tuple] = {}  # titles repeat (one parse per distinct text): work out each once
+    # most titles name no period, number or action, and those that do share a few: one look per kind
+    by_kind: dict[tuple, tuple] = {}
     at: list[int] = []
     rows: list[tuple] = []
     ends: list[tuple[bool, bool]] = []
     for i, t in enumerate(main):
         if not isinstance(t, Title):
             continue
-        got = by_title.get(id(t))
+        kind = (t.features, t.first_verb)
+        got = by_kind.get(kind)
         if got is None:
             codes = [seen.setdefault(tokens, len(seen) + 1) if tokens else 0 for tokens in t.features]
             covered = _months_of(t)
@@ -57,7 +59,7 @@ def signatures(main: list[object | None]) -> Signatures:
             groups = VERBS.get(t.first_verb or "", ()) if t.first_verb != UNKNOWN else ()
             if groups and max(groups) < 63:  # one int64 holds 63 groups; the scorer checks any beyond
                 verb = sum(1 << g for g in groups)
-            got = by_title[id(t)] = (codes, mask, verb)
+            got = by_kind[kind] = (codes, mask, verb)
         at.append(i)
         rows.append(got)
         ends.append((bool(t.first_verb), bool(t.last_verb)))
