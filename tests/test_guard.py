@@ -267,3 +267,15 @@ def test_check_file_tells_formats_by_content_not_name(tmp_path):
     csv_named_xlsx = tmp_path / "really_csv.txt"
     csv_named_xlsx.write_text("a,b\n1,2\n")
     assert check_file(csv_named_xlsx, DEFAULT_LIMITS) == "csv"
+
+
+def test_cells_without_a_reference_count_as_wide_as_they_are(tmp_path):
+    # Cells may leave out r="B7": a reader places them one after another, so their number is the
+    # width; the quick checks must not take such a sheet for a narrow one.
+    path = small_xlsx(tmp_path / "norefs.xlsx")
+    xml = zipfile.ZipFile(path).read("xl/worksheets/sheet1.xml")
+    rows = b"".join(b'<row r="%d">' % r + b'<c t="n"><v>1</v></c>' * 40 + b"</row>" for r in range(3, 53))
+    rewrite(path, "xl/worksheets/sheet1.xml", xml.replace(b"</sheetData>", rows + b"</sheetData>"))
+    e = rejected(path, limits=Limits(max_cells=1_000))
+    assert "too big" in e.reason and "40 columns" in e.reason
+    assert read_sheet(path).table.width == 40  # within the limits it reads
