@@ -70,7 +70,11 @@ def _child_sync(spec: dict) -> dict:
         seconds += time.perf_counter() - t0
     taken = sum(1 for r in reports for c in r.copies if c.status in ("taken", "no changes"))
     rejected = [f"{c.name}: {c.reason}" for r in reports for c in r.copies if c.status == "rejected"]
-    return {"seconds": seconds, "imports": imports, "taken": taken, "rejected": rejected,
+    import resource
+
+    # processes syncd started (readers of big copies, the second core of a duplicate search)
+    helpers_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    return {"seconds": seconds, "imports": imports, "taken": taken, "rejected": rejected, "helpers_mb": helpers_mb,
             "conflicts": sum(len(r.conflicts) for r in reports), "rows": reports[-1].rows if reports else 0,
             "syncs": len(batches)}
 
@@ -217,6 +221,8 @@ def workload_big(quick: bool, repeat: int | None, variants: bool) -> list[Line]:
         ok = ratio <= 1.5 and r["peak_rss_mb"] < 1024 and r["taken"] == copies
         note = (f"{r['taken']} copies taken, {r['conflicts']} conflicts, {r['rows']:,} rows after; floor = "
                 f"read {floor['read_seconds']:.2f} s + write {floor['write_seconds']:.2f} s; best of {r['runs']}")
+        if r.get("helpers_mb"):
+            note += f"; largest helper process {r['helpers_mb']:.0f} MB"
         if r["rejected"]:
             note += "; REJECTED: " + "; ".join(r["rejected"])
         lines.append(Line(f"2. {rows:,} rows × 12, {copies} copies ({'with ids' if with_ids else 'no ids'})",

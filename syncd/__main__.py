@@ -1,3 +1,5 @@
 from syncd.cli import main
 
-main()
+# guarded: the processes that read big copies start by importing this module again
+if __name__ == "__main__":
+    main()

@@ -8,21 +8,17 @@ the others go on.
 from __future__ import annotations
 
 import datetime as dt
-import os
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
 from syncd.config import TrackerConfig
 from syncd.core.journal import Journal
+from syncd.core.readers import read_all
 from syncd.errors import CopyRejected, SourceError
 from syncd.model import SheetRead
 from syncd.sources.base import CopyRef, Source
 from syncd.sources import build_source
-
-#: Copies read at once (each holds a whole sheet in memory while it is read).
-READ_WORKERS = 2
 
 Progress = Callable[[str, int, int], None]
 
@@ -100,7 +96,7 @@ def gather(
             continue
         digests_this_pass.add(digest)
         todo.append((source, ref, digest))
-    for i, (source, ref, digest), outcome in _read_all(todo, tracker.sheet):
+    for i, (source, ref, digest), outcome in read_all(todo, tracker.sheet):
         if progress:
             progress(ref.name, i, len(todo))
         if isinstance(outcome, CopyRejected):
@@ -115,30 +111,6 @@ def gather(
     # (documents record their save time to the second only: the file's own mtime breaks ties)
     arrivals.sort(key=lambda a: (a.modified, a.ref.mtime, a.ref.name))
     return Intake(tuple(arrivals), tuple(refusals), tuple(seen), tuple(problems))
-
-
-def _read_one(source: Source, ref: CopyRef, sheet: str | None) -> SheetRead | CopyRejected:
-    try:
-        return source.read(ref, sheet)
-    except CopyRejected as exc:
-        return exc
-
-
-def _read_all(todo: list[tuple[Source, CopyRef, str]], sheet: str | None):
-    """``(index, item, SheetRead or CopyRejected)`` for each copy, in order. Copies on disk are read two
-    at a time: the reader spends most of its time parsing XML in native code that releases the
-    interpreter, so a second core halves the wait; other sources are read one at a time."""
-    workers = min(READ_WORKERS, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1)
-    if workers < 2 or sum(1 for source, _, _ in todo if source.concurrent_reads) < 2:
-        for i, item in enumerate(todo):
-            yield i, item, _read_one(item[0], item[1], sheet)
-        return
-    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="syncd-read") as pool:
-        futures = [pool.submit(_read_one, source, ref, sheet) if source.concurrent_reads else None
-                   for source, ref, _ in todo]
-        for i, (item, future) in enumerate(zip(todo, futures)):
-            yield i, item, future.result() if future is not None else _read_one(item[0], item[1], sheet)
-            futures[i] = None  # the table now lives in the caller's hands only
 
 
 def canonical_display(path: Path) -> str:

@@ -1,0 +1,77 @@
+"""Reading the copies one sync takes, side by side where the machine has the cores for it.
+
+Reading a 100,000-row copy takes seconds, and most of that is Python work the interpreter lock
+keeps on one core: judging the file's bytes, typing its cells. Threads barely help (measured: about
+a tenth), so copies on disk that are big enough to pay for it are read in processes of their own,
+two at a time; a small batch, a machine with one core, and places that cannot be read from another
+process (a Google Sheet's connection) are read here, one after the other.
+
+The processes are started fresh (``spawn``), not forked: the daemon has threads, and a forked child
+could inherit a lock some thread held. (So a program that drives syncd from Python must guard its
+own start with ``if __name__ == "__main__"``, as ``python -m syncd`` does.) Should the processes
+fail at all, the copies not read yet are read here instead: slower, never lost.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from typing import Iterator
+
+from syncd.errors import CopyRejected
+from syncd.merge.dupes.workers import cores
+from syncd.model import SheetRead
+from syncd.sources.base import CopyRef, Source
+
+#: Copies read at once (each holds a whole sheet in memory while it is read).
+READ_WORKERS = 2
+#: From this many bytes of copies to read (with at least two copies), processes pay for their start.
+PROCESS_BYTES = 12 << 20
+
+Item = tuple[Source, CopyRef, str]
+Outcome = SheetRead | CopyRejected
+
+
+def read_one(source: Source, ref: CopyRef, sheet: str | None) -> Outcome:
+    try:
+        return source.read(ref, sheet)
+    except CopyRejected as exc:
+        return exc
+
+
+def _in_child(source: Source, ref: CopyRef, sheet: str | None) -> tuple:
+    # an exception with its own constructor does not survive pickling: send its parts
+    got = read_one(source, ref, sheet)
+    if isinstance(got, CopyRejected):
+        return ("rejected", got.file, got.reason, got.advice)
+    return ("read", got)
+
+
+def _outcome(sent: tuple) -> Outcome:
+    if sent[0] == "rejected":
+        return CopyRejected(*sent[1:])
+    return sent[1]
+
+
+def read_all(todo: list[Item], sheet: str | None) -> Iterator[tuple[int, Item, Outcome]]:
+    """``(index, item, SheetRead or CopyRejected)`` for each copy of ``todo``, in order."""
+    apart = [n for n, (source, _, _) in enumerate(todo) if source.concurrent_reads]
+    size = sum(todo[n][1].size for n in apart)
+    if cores() < 2 or len(apart) < 2 or size < PROCESS_BYTES:
+        for i, item in enumerate(todo):
+            yield i, item, read_one(item[0], item[1], sheet)
+        return
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(max_workers=min(READ_WORKERS, len(apart)), mp_context=context) as pool:
+        futures: dict[int, Future] = {n: pool.submit(_in_child, *todo[n][:2], sheet) for n in apart}
+        for i, item in enumerate(todo):
+            future = futures.pop(i, None)
+            if future is None:
+                yield i, item, read_one(item[0], item[1], sheet)
+                continue
+            try:
+                got = _outcome(future.result())
+            except (BrokenProcessPool, OSError, EOFError):
+                got = read_one(item[0], item[1], sheet)
+            yield i, item, got

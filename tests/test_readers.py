@@ -1,0 +1,65 @@
+"""Copies read side by side in processes of their own give what reading them one by one gives."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from builders import write_copy
+from scenario import COLUMNS, ROWS
+from syncd.config import FolderSourceConfig
+from syncd.core import readers
+from syncd.errors import CopyRejected
+from syncd.sources.folder import FolderSource
+
+
+class _DiesOnOne(FolderSource):
+    """A folder whose reader kills its process on one file, but only in a reading process (the
+    machine ran out of memory there, say)."""
+
+    def read(self, ref, sheet):
+        if ref.name == "killer.xlsx" and os.environ.get("SYNCD_TEST_PARENT") != str(os.getpid()):
+            os._exit(9)
+        return super().read(ref, sheet)
+
+
+@pytest.fixture
+def inbox(tmp_path, monkeypatch):
+    monkeypatch.setattr(readers, "PROCESS_BYTES", 0)  # the example copies are small: use processes anyway
+    monkeypatch.setattr(readers, "cores", lambda: 2)
+    for n in range(3):
+        rows = [list(r) for r in ROWS]
+        rows[0][3] = f"Edited by copy {n}"
+        write_copy(tmp_path / f"copy{n}.xlsx", COLUMNS, rows, author=f"Person {n}")
+    (tmp_path / "broken.xlsx").write_bytes(b"PK\x03\x04 this is not a workbook at all")
+    return tmp_path
+
+
+def _todo(source):
+    return [(source, ref, "digest") for ref in source.list()]
+
+
+def test_copies_read_in_processes_are_the_copies_read_here(inbox):
+    source = FolderSource(FolderSourceConfig(inbox))
+    got = list(readers.read_all(_todo(source), None))
+    here = [readers.read_one(source, ref, None) for _, ref, _ in _todo(source)]
+    assert [i for i, _, _ in got] == list(range(4))
+    for (_, item, outcome), plain in zip(got, here):
+        if isinstance(plain, CopyRejected):
+            assert isinstance(outcome, CopyRejected) and outcome.file == "broken.xlsx" == item[1].name
+            assert outcome.reason == plain.reason
+        else:
+            assert outcome.table == plain.table and outcome.meta.author == plain.meta.author
+    statuses = sorted(o.table.rows[0][3] for _, _, o in got if not isinstance(o, CopyRejected))
+    assert statuses == ["Edited by copy 0", "Edited by copy 1", "Edited by copy 2"]
+
+
+def test_reading_processes_that_die_cost_time_not_copies(inbox, monkeypatch):
+    write_copy(inbox / "killer.xlsx", COLUMNS, ROWS)
+    monkeypatch.setenv("SYNCD_TEST_PARENT", str(os.getpid()))
+    source = _DiesOnOne(FolderSourceConfig(inbox))
+    got = {item[1].name: outcome for _, item, outcome in readers.read_all(_todo(source), None)}
+    assert sorted(got) == ["broken.xlsx", "copy0.xlsx", "copy1.xlsx", "copy2.xlsx", "killer.xlsx"]
+    assert isinstance(got["broken.xlsx"], CopyRejected)
+    assert all(not isinstance(got[name], CopyRejected) for name in got if name != "broken.xlsx")
