@@ -11,6 +11,7 @@ computes that half itself.
 
 from __future__ import annotations
 
+import gc
 import multiprocessing
 import os
 from concurrent.futures import ProcessPoolExecutor
@@ -41,6 +42,9 @@ def _forkable() -> bool:
 
 
 def _child_half(lo: int, hi: int) -> list:
+    # The collector would walk every object the child inherited, touching (and so copying) every
+    # page of the parent's memory: the child's short life does not need it.
+    gc.disable()
     fn, items = _job  # inherited from the parent at fork time
     return fn(items[lo:hi])
 
@@ -58,6 +62,7 @@ def split_map(fn: Callable[[Sequence[T]], list[R]], items: Sequence[T], min_item
     # the parent takes a little more: the child's half also pays for sending its results back
     half = int(n * PARENT_SHARE)
     _job = (fn, items)
+    gc.freeze()  # what exists now is the child's to read, not the collector's to walk
     try:
         with ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("fork")) as pool:
             second = pool.submit(_child_half, half, n)
@@ -67,5 +72,6 @@ def split_map(fn: Callable[[Sequence[T]], list[R]], items: Sequence[T], min_item
             except (BrokenProcessPool, OSError):
                 rest = fn(items[half:])
     finally:
+        gc.unfreeze()
         _job = None
     return first + rest
