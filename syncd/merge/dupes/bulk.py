@@ -8,8 +8,8 @@ sparse matrices and rapidfuzz ``cpdist``:
 * the title's character ratio exactly (``cpdist``);
 * its word overlap: the words both titles share (a sparse product of the rows' weighted word
   vectors) exactly; only when both titles have words the other lacks are those counted from above,
-  all of them as if they were typos of each other (nine tenths, the most a retyped word counts) —
-  or, when one side has a single such word, it and the other side's heaviest;
+  as if they were typos of each other (nine tenths, the most a retyped word counts): as many pairs
+  as the side with fewer such words has, each side's heaviest first;
 * a guard (``signature``: another quarter, month, year, version, number, period or action) sets it
   to 0;
 * the other columns exactly: each distinct pair of values (owners, campaigns, dates repeat) is
@@ -33,7 +33,7 @@ from syncd.merge.dupes.text import Title
 CHUNK = 250_000
 
 
-def _word_matrices(prep: Prepared) -> tuple[sparse.csr_matrix, sparse.csr_matrix, np.ndarray]:
+def _word_matrices(prep: Prepared) -> tuple[sparse.csr_matrix, sparse.csr_matrix, np.ndarray, list[str]]:
     vocab: dict[str, int] = {}
     indptr, indices, data = [0], [], []
     for t in prep.main:
@@ -48,7 +48,7 @@ def _word_matrices(prep: Prepared) -> tuple[sparse.csr_matrix, sparse.csr_matrix
                                  np.asarray(indptr, dtype=np.int64)), shape=shape)
     present = weights.copy()
     present.data[:] = 1.0
-    return weights, present, np.asarray(weights.sum(axis=1)).ravel()
+    return weights, present, np.asarray(weights.sum(axis=1)).ravel(), list(vocab)
 
 
 def _lettered(prep: Prepared, weights: sparse.csr_matrix) -> sparse.csr_matrix:
@@ -147,12 +147,22 @@ def _column_codes(prep: Prepared, n: int, cache: dict) -> tuple[np.ndarray, list
     return got
 
 
-def _left_over(weights: sparse.csr_matrix, other: sparse.csr_matrix) -> tuple[np.ndarray, np.ndarray]:
-    """Per row, how many of the weighted words the other side lacks, and the heaviest of them."""
+def _left_over(weights: sparse.csr_matrix, other: sparse.csr_matrix) -> sparse.csr_matrix:
+    """Per row, the weighted words the other side lacks."""
     left = (weights - weights.multiply(other)).tocsr()
     left.data[left.data <= 1e-9] = 0.0
     left.eliminate_zeros()
-    return np.diff(left.indptr), left.max(axis=1).toarray().ravel()
+    return left
+
+
+def _heaviest(left: sparse.csr_matrix, k: np.ndarray) -> np.ndarray:
+    """Per row, the sum of its ``k[row]`` heaviest weights."""
+    counts = np.diff(left.indptr)
+    rows = np.repeat(np.arange(left.shape[0]), counts)
+    data = left.data[np.lexsort((-left.data, rows))]  # each row's weights, heaviest first, rows in place
+    summed = np.r_[0.0, np.cumsum(data)]
+    start = left.indptr[:-1]
+    return summed[start + np.minimum(k, counts)] - summed[start]
 
 
 class BulkScorer:
@@ -160,7 +170,7 @@ class BulkScorer:
 
     def __init__(self, prep: Prepared, sig: Signatures) -> None:
         self.prep, self.sig = prep, sig
-        self.weights, self.present, self.totals = _word_matrices(prep)
+        self.weights, self.present, self.totals, self.vocab = _word_matrices(prep)
         # numbers are never a retyped word ("Task 5" / "Task 2000"): only letter words left over count
         self.lettered = _lettered(prep, self.weights)
         self.letter_totals = np.asarray(self.lettered.sum(axis=1)).ravel()
@@ -178,13 +188,19 @@ class BulkScorer:
         words_a = self.letter_totals[a] - np.asarray(self.lettered[a].multiply(self.present[b]).sum(axis=1)).ravel()
         words_b = self.letter_totals[b] - np.asarray(self.present[a].multiply(self.lettered[b]).sum(axis=1)).ravel()
         both_left = (words_a > 1e-9) & (words_b > 1e-9)
-        retyped = np.where(both_left, 0.9 * (words_a + words_b), 0.0)
-        # retyped words pair one to one: when one side has a single word left, only the heaviest
-        # word of the other side can be its match ("... Berlin" / "... Paris" is the common case)
-        count_a, max_a = _left_over(self.lettered[a], self.present[b])
-        count_b, max_b = _left_over(self.lettered[b], self.present[a])
-        single = both_left & (np.minimum(count_a, count_b) == 1)
-        retyped = np.where(single, np.minimum(retyped, 0.9 * (max_a + max_b)), retyped)
+        # Retyped words pair one to one, so at most as many pairs as the side with fewer words left
+        # has words: those, and as many of the other side's, heaviest first, each at nine tenths
+        # ("... Berlin" / "... Paris": one word each, the common case).
+        left_a = _left_over(self.lettered[a], self.present[b])
+        left_b = _left_over(self.lettered[b], self.present[a])
+        pairs = np.minimum(np.diff(left_a.indptr), np.diff(left_b.indptr))
+        retyped = np.where(both_left, 0.9 * np.minimum(words_a + words_b, _heaviest(left_a, pairs) + _heaviest(left_b, pairs)), 0.0)
+        # One word left on each side, the commonest case: whether it is the other retyped is a
+        # question about two words, asked once per distinct pair of words, and the figure is exact.
+        one = both_left & (np.diff(left_a.indptr) == 1) & (np.diff(left_b.indptr) == 1)
+        if one.any():
+            at_a, at_b = left_a.indptr[:-1][one], left_b.indptr[:-1][one]
+            retyped[one] = self._retyped(left_a.indices[at_a], left_b.indices[at_b]) * (left_a.data[at_a] + left_b.data[at_b])
         keys = self.prep.keys
         chars = process.cpdist([keys[i] for i in a.tolist()], [keys[j] for j in b.tolist()], scorer=fuzz.ratio,
                                processor=None, workers=-1, dtype=np.float64) / 100
@@ -192,7 +208,16 @@ class BulkScorer:
         title = np.where(total > 0, 0.5 * words + 0.5 * chars, 1.0)
         title = np.where(self.is_title[a] & self.is_title[b], title, 0.0)
         figure = np.clip(title + _nudges(self.prep, a, b, self.cache), 0.0, 1.0)
-        return figure, ~both_left & settled(self.sig, a, b)
+        return figure, (~both_left | one) & settled(self.sig, a, b)
+
+    def _retyped(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
+        """How alike word ``x[k]`` and word ``y[k]`` are (vocabulary ids), as the scorer counts them."""
+        width = len(self.vocab)
+        combos, inverse = np.unique(x * width + y, return_inverse=True)
+        vocab, alike = self.vocab, self.prep._word_similarity
+        sims = np.fromiter((alike(vocab[c // width], vocab[c % width]) for c in combos.tolist()), dtype=np.float64,
+                           count=len(combos))
+        return sims[inverse.ravel()]
 
     def scores(self, pairs: np.ndarray) -> np.ndarray:
         """The score of each pair (an ``(m, 2)`` array), rounded as the scorer rounds it; NaN where
