@@ -109,17 +109,25 @@ class Prepared:
         n = max(len(table), 1)
         self.idf = {w: math.log((n + 1) / (c + 0.5)) + 0.5 for w, c in df.items()}
         self.default_idf = math.log((n + 1) / 1.5) + 0.5
+        # titles repeat (one parse per distinct text, shared by the rows): per title, worked out once
+        self._title_keys: dict[int, str] = {}
+        self._title_words: dict[int, tuple[str, ...]] = {}
         self.keys = [self._key(v) for v in self.main]
         self._weights: dict[int, tuple[dict[str, float], float, str]] = {}
         self._word_sims: dict[tuple[str, str], float] = {}
         self._value_sims: dict[tuple[int, object, object], float] = {}
 
-    @staticmethod
-    def _key(v: object | None) -> str:
+    def _title_key(self, t: Title) -> str:
+        got = self._title_keys.get(id(t))
+        if got is None:
+            got = self._title_keys[id(t)] = t.key  # ids stay unique: the titles live as long as self
+        return got
+
+    def _key(self, v: object | None) -> str:
         if v is None:
             return ""
         if isinstance(v, Title):
-            return v.key or " ".join(sorted(v.words))
+            return self._title_key(v) or " ".join(sorted(v.words))
         if isinstance(v, tuple):
             return " ".join(sorted(v))
         return getattr(v, "key", None) or str(v)
@@ -132,7 +140,10 @@ class Prepared:
         """Row ``i``'s blocking words (content words of its main text, qualifiers left out)."""
         v = self.main[i]
         if isinstance(v, Title):
-            return tuple(dict.fromkeys(w for w in v.words if w not in v.qualifiers))
+            got = self._title_words.get(id(v))
+            if got is None:
+                got = self._title_words[id(v)] = tuple(dict.fromkeys(w for w in v.words if w not in v.qualifiers))
+            return got
         if isinstance(v, tuple):
             return tuple(dict.fromkeys(t for t in v if len(t) > 1))
         if v is None:
@@ -149,7 +160,7 @@ class Prepared:
             for w in title.words:
                 base = self.idf.get(w, self.default_idf)
                 weights[w] = base * QUALIFIER_WEIGHT if w in title.qualifiers else base
-            got = (weights, sum(weights.values()), title.key)
+            got = (weights, sum(weights.values()), self._title_key(title))
             self._weights[id(title)] = got  # titles live as long as self.values: ids stay unique
         return got
 
