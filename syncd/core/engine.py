@@ -18,21 +18,21 @@ import contextlib
 import gc
 import hashlib
 import uuid
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
 from syncd.config import Config, TrackerConfig
-from syncd.core import codec
+from syncd.core.canonical_file import Snapshot, canonical_meta, file_hash, marked_read_only, snapshot_of
 from syncd.core.duplicates import DupeOutcome, Earlier, settle_duplicates
 from syncd.core.intake import Arrival, Intake, Progress, build_sources, file_time, gather
 from syncd.core.journal import Generation, Journal, NewConflict, NewCopy, Outcome, StoredConflict
 from syncd.core.lock import StateLock
+from syncd.core.records import DUPLICATES_LABEL, archive_entry, counts_for, describe, new_conflict
 from syncd.core.render import build_doc
 from syncd.core.report import ConflictReport, CopyReport, TrackerReport
 from syncd.errors import CanonicalChanged, CanonicalError, CopyRejected, SourceChanged, SyncdError
 from syncd.merge import (
-    Conflict,
     MergeOptions,
     MergeResult,
     Provenance,
@@ -42,7 +42,7 @@ from syncd.merge import (
     merge,
     pick_base,
 )
-from syncd.model import SheetRead, Table, WorkbookMeta
+from syncd.model import SheetRead, Table
 from syncd.sources.base import Source
 from syncd.workbook.atomic import remove_stale_temps
 from syncd.workbook.read import read_sheet
@@ -112,54 +112,11 @@ def recover(tracker: TrackerConfig, journal: Journal) -> None:
     pending = journal.pending(tracker.name)
     if pending is None:
         return
-    meta = _canonical_meta(tracker)
+    meta = canonical_meta(tracker)
     if meta is not None and meta.generation == pending.gen and meta.lineage == journal.lineage(tracker.name):
-        journal.commit_pending(tracker.name, _file_hash(tracker.canonical))
+        journal.commit_pending(tracker.name, file_hash(tracker.canonical))
     else:
         journal.drop_pending(tracker.name)
-
-
-def _canonical_meta(tracker: TrackerConfig) -> WorkbookMeta | None:
-    if not tracker.canonical.exists():
-        return None
-    try:
-        return read_sheet(tracker.canonical, tracker.sheet).meta
-    except CopyRejected:
-        return None
-
-
-def _file_hash(path: Path) -> str | None:
-    try:
-        return hashlib.sha256(path.read_bytes()).hexdigest()
-    except OSError:
-        return None
-
-
-@dataclass(frozen=True)
-class _Snapshot:
-    size: int
-    mtime_ns: int
-    digest: str
-
-
-def _snapshot(path: Path) -> _Snapshot | None:
-    try:
-        st = path.stat()
-        return _Snapshot(st.st_size, st.st_mtime_ns, hashlib.sha256(path.read_bytes()).hexdigest())
-    except FileNotFoundError:
-        return None
-    except IsADirectoryError:
-        raise CanonicalError(f"The canonical {path} is a folder, not a workbook. Move or rename that folder, or set "
-                             "`canonical` in the configuration to a file name; then run syncd again.") from None
-    except OSError as exc:
-        raise CanonicalError(f"Cannot open the canonical {path}: {exc.strerror or exc}.") from None
-
-
-def _marked_read_only(path: Path) -> bool:
-    try:
-        return not path.stat().st_mode & 0o222
-    except OSError:
-        return False
 
 
 def dedupe_ids(table: Table) -> Table:
@@ -221,7 +178,7 @@ class _Pass:
         self._dupes_record = latest.summary.get("duplicates") if latest else None
         self._recent: list[Generation] | None = None
         lineage = self.journal.lineage(name)
-        snapshot = _snapshot(self.t.canonical)
+        snapshot = snapshot_of(self.t.canonical)
         canon = self._read_canonical(snapshot, latest)
         state: State | None = _state_from(latest) if latest else None
         canon_changes: set[tuple[str, str | None]] = set()
@@ -277,7 +234,7 @@ class _Pass:
             except SyncdError as exc:
                 self.problems.append(str(exc))
 
-    def _read_canonical(self, snapshot: _Snapshot | None, latest: Generation | None) -> SheetRead | None:
+    def _read_canonical(self, snapshot: Snapshot | None, latest: Generation | None) -> SheetRead | None:
         if snapshot is None:
             return None
         if latest is not None and snapshot.digest == latest.canonical_hash:
@@ -290,7 +247,7 @@ class _Pass:
                 "is. Close or repair it, or move it aside so syncd writes it again from its history; then run syncd again."
             ) from None
 
-    def _merge_canonical(self, canon: SheetRead, snapshot: _Snapshot | None, state: State, latest: Generation,
+    def _merge_canonical(self, canon: SheetRead, snapshot: Snapshot | None, state: State, latest: Generation,
                          lineage: str | None) -> tuple[State, set[tuple[str, str | None]]]:
         base = latest
         if canon.meta.lineage == lineage and canon.meta.generation is not None:
@@ -311,7 +268,7 @@ class _Pass:
             result = initial_state(revisions, self.options)
             self.results.append(("first sync", result))
             for a in arrivals:
-                self._took(a, None, True, None, counts=_counts_for(result, a.ref.name))
+                self._took(a, None, True, None, counts=counts_for(result, a.ref.name))
             return result.state
         for i, a in enumerate(arrivals):
             if self.progress:
@@ -398,9 +355,9 @@ class _Pass:
         return summary
 
     def _write(self, gen: int, lineage: str, state: State, stored: list[StoredConflict],
-               resolved: list[tuple[int, str]], snapshot: _Snapshot | None) -> CanonicalDoc:
+               resolved: list[tuple[int, str]], snapshot: Snapshot | None) -> CanonicalDoc:
         name = self.t.name
-        new_conflicts = [_new_conflict(c) for _, r in self.results for c in r.conflicts]
+        new_conflicts = [new_conflict(c) for _, r in self.results for c in r.conflicts]
         archived = [a for _, r in self.results for a in r.archived]
         changes = [c for _, r in self.results for c in r.changes]
         provenance = {k: (p.label, p.author, p.modified) for k, p in state.provenance.items()}
@@ -410,7 +367,7 @@ class _Pass:
             new_conflicts=tuple(new_conflicts), resolved=tuple(resolved), archived=tuple(archived),
             changes=tuple(changes), dupe_decisions=self.dupes.decisions if self.dupes else (),
         )
-        if snapshot is not None and _marked_read_only(self.t.canonical):
+        if snapshot is not None and marked_read_only(self.t.canonical):
             # Windows refuses to replace a read-only file and POSIX would silently do it; refuse on both.
             raise CanonicalError(
                 f"The canonical {self.t.canonical} is marked read-only, so syncd has left it as it is. Clear the "
@@ -420,7 +377,7 @@ class _Pass:
         doc = self._doc(gen, lineage, state, stored, resolved, new_conflicts, archived)
 
         def unchanged_since_read() -> None:
-            if _snapshot(self.t.canonical) != snapshot:
+            if snapshot_of(self.t.canonical) != snapshot:
                 raise CanonicalChanged(f"{self.t.canonical.name} changed while syncd was merging")
 
         try:
@@ -434,7 +391,7 @@ class _Pass:
         except BaseException:
             self.journal.drop_pending(name)
             raise
-        self.journal.commit_pending(name, _file_hash(self.t.canonical))
+        self.journal.commit_pending(name, file_hash(self.t.canonical))
         return doc
 
     def _doc(self, gen: int, lineage: str, state: State, stored: list[StoredConflict],
@@ -444,7 +401,7 @@ class _Pass:
         shown = [replace(c, resolved_gen=gen, resolution=resolution[c.id]) if c.id in resolution else c for c in stored]
         shown += [StoredConflict(-(i + 1), gen, c.row_id, c.column, c.kind, c.title, c.message, c.detail, None, None)
                   for i, c in enumerate(new_conflicts)]
-        archive = self.journal.archive(self.t.name) + [_archive_entry(a, gen) for a in archived]
+        archive = self.journal.archive(self.t.name) + [archive_entry(a, gen) for a in archived]
         dupes = self.dupes
         return build_doc(table=state.table, sheet=self.t.sheet or "Tasks", tracker=self.t.name, lineage=lineage,
                          generation=gen, conflicts=shown, archive=archive, title_column=self.t.title,
@@ -462,7 +419,7 @@ class _Pass:
             ConflictReport(c.title, c.column, c.kind, c.message, c.kept.value, tuple(o.value for o in c.others))
             for _, r in self.results for c in r.conflicts
         )
-        details = tuple(_describe(label, r, state) for label, r in self.results)
+        details = tuple(describe(label, r, state) for label, r in self.results)
         if self.dupes is not None and self.dupes.flagged:
             n = self.dupes.flagged
             details += (f"{n} possible duplicate{'s' if n != 1 else ''} flagged on the Duplicates sheet: "
@@ -479,54 +436,3 @@ class _Pass:
             mirror_stale=self.mirror_stale, duplicates=self.dupes.flagged if self.dupes else 0,
             rows=len(state.table) if state else 0, details=tuple(d for d in details if d),
         )
-
-
-def _counts_for(result: MergeResult, label: str) -> dict[str, int]:
-    """What one copy contributed to a first sync, where all copies are merged in one go."""
-    return {
-        "changes": sum(1 for c in result.changes if c.label == label),
-        "inserted": 0,
-        "archived": sum(1 for a in result.archived if a.label == label),
-        "conflicts": sum(1 for c in result.conflicts if label in {c.kept.label, *(o.label for o in c.others)}),
-    }
-
-
-def _cv(v: Any) -> dict[str, Any]:
-    return {"value": codec.encode_value(v.value), "label": v.label, "author": v.author,
-            "modified": codec.encode_value(v.modified)}
-
-
-def _new_conflict(c: Conflict) -> NewConflict:
-    detail = {"base": codec.encode_value(c.base), "kept": _cv(c.kept), "others": [_cv(o) for o in c.others]}
-    return NewConflict(c.row_id, c.column, c.kind, c.title, c.message, codec.loads(codec.dumps(detail)))
-
-
-def _archive_entry(a: Any, gen: int) -> dict[str, Any]:
-    import datetime as dt
-
-    return {"gen": gen, "row_id": a.row_id, "values": [(k, codec.encode_value(v)) for k, v in a.values],
-            "label": a.label, "author": a.author, "reason": a.reason,
-            "archived_at": dt.datetime.now(dt.timezone.utc)}
-
-
-#: How the duplicates step's merges are labelled among a pass's results.
-DUPLICATES_LABEL = "duplicates"
-
-
-def _describe(label: str, r: MergeResult, state: State | None) -> str:
-    if label == DUPLICATES_LABEL:
-        n = len({a.row_id for a in r.archived})
-        text = f"duplicates: {n} row{'s' if n != 1 else ''} merged into {'their' if n != 1 else 'its'} duplicate"
-        return text + (f", {len(r.conflicts)} conflict{'s' if len(r.conflicts) != 1 else ''}" if r.conflicts else "")
-    parts = []
-    if r.changes:
-        parts.append(f"{len(r.changes)} cell{'s' if len(r.changes) != 1 else ''} changed")
-    if r.inserted:
-        parts.append(f"{len(r.inserted)} task{'s' if len(r.inserted) != 1 else ''} added")
-    if r.archived:
-        parts.append(f"{len(r.archived)} deleted (moved to the Archive sheet)")
-    if r.conflicts:
-        parts.append(f"{len(r.conflicts)} conflict{'s' if len(r.conflicts) != 1 else ''}")
-    if r.columns_added:
-        parts.append("new column" + ("s " if len(r.columns_added) > 1 else " ") + ", ".join(r.columns_added))
-    return f"{label}: " + ", ".join(parts) if parts else ""
