@@ -18,6 +18,7 @@ import click
 
 from syncd.cli import handle_errors
 from syncd.errors import CopyRejected, UsageError
+from syncd.core.workers import split_map
 from syncd.merge.dupes import DEFAULT_THRESHOLD, DupeSettings, Duplicates, UnknownColumn, find_duplicates
 from syncd.merge.values import value_text
 from syncd.model import SheetRead, Table
@@ -94,7 +95,7 @@ def dupes(file: Path, sheet: str | None, columns: str | None, threshold: float, 
         raise UsageError(f"Cannot look for duplicates in {exc}") from None
     settings = DupeSettings(columns=_columns(columns), threshold=threshold, generic_fallback=True)
     try:
-        found = find_duplicates(read.table, settings)
+        found = find_duplicates(read.table, settings, mapper=split_map)
     except UnknownColumn as exc:
         raise UsageError(f"--columns: {exc}.") from None
     if fmt == "json":

@@ -12,6 +12,10 @@ import openpyxl
 import pytest
 
 from builders import add_row, copy_from_canonical, set_value, write_copy
+from syncd.core.duplicates import Earlier
+from syncd.core.journal import Journal
+from syncd.merge.dupes import DupeSettings
+from syncd.model import Table
 from scenario import COLUMNS, ROWS, Team, at
 
 #: The scenario tracker plus the same newsletter task typed again in another order, by someone else.
@@ -195,3 +199,17 @@ def test_a_big_tracker_keeps_its_flags_while_later_syncs_search_only_what_change
     team.sync()
     assert [r["Tasks"].splitlines()[0] for r in team.sheet("Duplicates")] == ["Write press release"]
     assert team.cell("T-1", "Task").comment is None
+
+
+    # and the next search would indeed start from the changed and the flagged rows only
+    with Journal(team.root / ".syncd" / "journal.sqlite") as journal:
+        latest = journal.latest("tasks")
+    earlier = Earlier.from_summary(latest.summary, latest.table)
+    table = latest.table
+    at_id, at_status = table.columns.index("ID"), table.columns.index("Status")
+    rows = [list(r) for r in table.rows]
+    next(r for r in rows if r[at_id] == "T-30")[at_status] = "Blocked"
+    edited = Table(table.columns, tuple(map(tuple, rows)), table.row_ids)
+    settings = DupeSettings(title="Task", tracker=True)  # what the sync searched with
+    assert sorted(table.rows[n][at_id] for n in earlier.focus(edited, settings)) == ["T-30", "T-6", "T-99"]
+    assert earlier.focus(edited, DupeSettings(title="Task", tracker=True, threshold=0.9)) is None

@@ -14,14 +14,29 @@ from syncd.errors import CopyRejected
 from syncd.sources.folder import FolderSource
 
 
-class _DiesOnOne(FolderSource):
+class _Noting(FolderSource):
+    """A folder that notes, beside each copy, which process read it."""
+
+    def read(self, ref, sheet):
+        got = super().read(ref, sheet)
+        (self.root / "read-by").mkdir(exist_ok=True)
+        (self.root / "read-by" / ref.name).write_text(str(os.getpid()))
+        return got
+
+
+class _DiesOnOne(_Noting):
     """A folder whose reader kills its process on one file, but only in a reading process (the
     machine ran out of memory there, say)."""
 
     def read(self, ref, sheet):
         if ref.name == "killer.xlsx" and os.environ.get("SYNCD_TEST_PARENT") != str(os.getpid()):
+            (self.root / "a reader died").touch()
             os._exit(9)
         return super().read(ref, sheet)
+
+
+def _readers(folder):
+    return {p.name: int(p.read_text()) for p in (folder / "read-by").iterdir()}
 
 
 @pytest.fixture
@@ -41,8 +56,9 @@ def _todo(source):
 
 
 def test_copies_read_in_processes_are_the_copies_read_here(inbox):
-    source = FolderSource(FolderSourceConfig(inbox))
+    source = _Noting(FolderSourceConfig(inbox))
     got = list(readers.read_all(_todo(source), None))
+    assert os.getpid() not in _readers(inbox).values()  # all read in other processes
     here = [readers.read_one(source, ref, None) for _, ref, _ in _todo(source)]
     assert [i for i, _, _ in got] == list(range(4))
     for (_, item, outcome), plain in zip(got, here):
@@ -63,3 +79,4 @@ def test_reading_processes_that_die_cost_time_not_copies(inbox, monkeypatch):
     assert sorted(got) == ["broken.xlsx", "copy0.xlsx", "copy1.xlsx", "copy2.xlsx", "killer.xlsx"]
     assert isinstance(got["broken.xlsx"], CopyRejected)
     assert all(not isinstance(got[name], CopyRejected) for name in got if name != "broken.xlsx")
+    assert (inbox / "a reader died").exists() and _readers(inbox)["killer.xlsx"] == os.getpid()

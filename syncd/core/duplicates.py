@@ -25,6 +25,7 @@ from typing import Iterable
 
 from syncd.config import TrackerConfig
 from syncd.core.journal import Journal
+from syncd.core.workers import split_map
 from syncd.merge import ArchivedRow, CellChange, Conflict, ConflictValue, MergeResult, Provenance, State
 from syncd.merge.dupes import DupeSettings, UnknownColumn, combine_rows, find_duplicates
 from syncd.merge.dupes.fields import plan_fields
@@ -294,7 +295,8 @@ def _clusters(work: _Work, settings: DupeSettings, apart: set[tuple[str, str]],
     index = {rid: n for n, rid in enumerate(work.order)}
     keep_apart = [(index[a], index[b]) for a, b in apart if a in index and b in index]
     try:
-        found = find_duplicates(table, settings, keep_apart, earlier.focus(table, settings) if earlier else None)
+        found = find_duplicates(table, settings, keep_apart, earlier.focus(table, settings) if earlier else None,
+                                mapper=split_map)
     except UnknownColumn as exc:
         problems.append(f"Duplicates were not looked for: {exc} — fix `columns` in [tracker.duplicates].")
         return []

@@ -20,7 +20,7 @@ from concurrent.futures.process import BrokenProcessPool
 from typing import Iterator
 
 from syncd.errors import CopyRejected
-from syncd.merge.dupes.workers import cores
+from syncd.core.workers import cores
 from syncd.model import SheetRead
 from syncd.sources.base import CopyRef, Source
 
@@ -62,16 +62,25 @@ def read_all(todo: list[Item], sheet: str | None) -> Iterator[tuple[int, Item, O
         for i, item in enumerate(todo):
             yield i, item, read_one(item[0], item[1], sheet)
         return
-    context = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(max_workers=min(READ_WORKERS, len(apart)), mp_context=context) as pool:
-        futures: dict[int, Future] = {n: pool.submit(_in_child, *todo[n][:2], sheet) for n in apart}
+    pool: ProcessPoolExecutor | None = None
+    futures: dict[int, Future] = {}
+    try:
+        pool = ProcessPoolExecutor(max_workers=min(READ_WORKERS, len(apart)),
+                                   mp_context=multiprocessing.get_context("spawn"))
+        for n in apart:
+            futures[n] = pool.submit(_in_child, *todo[n][:2], sheet)
+    except Exception:  # noqa: BLE001 - no processes to be had: what was not sent is read here
+        pass
+    try:
         for i, item in enumerate(todo):
             future = futures.pop(i, None)
-            if future is None:
-                yield i, item, read_one(item[0], item[1], sheet)
-                continue
-            try:
-                got = _outcome(future.result())
-            except (BrokenProcessPool, OSError, EOFError):
-                got = read_one(item[0], item[1], sheet)
-            yield i, item, got
+            got = None
+            if future is not None:
+                try:
+                    got = _outcome(future.result())
+                except Exception:  # noqa: BLE001 - the process failed, not the copy: read it here
+                    got = None
+            yield i, item, got if got is not None else read_one(item[0], item[1], sheet)
+    finally:
+        if pool is not None:
+            pool.shutdown(wait=True, cancel_futures=True)

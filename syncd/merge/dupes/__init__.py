@@ -22,10 +22,9 @@ from syncd.merge.dupes.cluster import Cluster, build_clusters
 from syncd.merge.dupes.combine import Combined, combine_rows
 from syncd.merge.dupes.fields import Field, Plan, UnknownColumn, find_column, plan_fields
 from syncd.merge.dupes.guards import guard
-from syncd.merge.dupes.score import PairScore, Prepared
+from syncd.merge.dupes.score import Mapper, PairScore, Prepared, in_order
 from syncd.merge.dupes.signature import signatures
 from syncd.merge.dupes.text import Title, parse_title
-from syncd.merge.dupes.workers import split_map
 from syncd.merge.values import is_empty
 from syncd.model import Table
 
@@ -66,25 +65,28 @@ class Duplicates:
     scored: int = 0
 
 
-def prepare(table: Table, settings: DupeSettings = DupeSettings()) -> Prepared | None:
+def prepare(table: Table, settings: DupeSettings = DupeSettings(), mapper: Mapper = in_order) -> Prepared | None:
     """The table made ready for scoring (``None`` when it has nothing to compare).
     Raises ``UnknownColumn`` for a configured column the table lacks."""
     plan = plan_fields(table, settings.columns, settings.title, generic_fallback=settings.generic_fallback,
                        tracker=settings.tracker)
-    return Prepared(table, plan) if plan is not None else None
+    return Prepared(table, plan, mapper) if plan is not None else None
 
 
 def find_duplicates(table: Table, settings: DupeSettings = DupeSettings(),
-                    keep_apart: Collection[tuple[int, int]] = (), focus: Collection[int] | None = None) -> Duplicates:
+                    keep_apart: Collection[tuple[int, int]] = (), focus: Collection[int] | None = None,
+                    mapper: Mapper = in_order) -> Duplicates:
     """Clusters of rows of ``table`` that look like one task.
 
     ``keep_apart`` holds row-index pairs ``(i, j)`` with ``i < j`` a person decided are different:
     they are never linked (a cluster that only they held together falls apart). ``focus``, when
     given, limits the search to pairs with at least one of these rows: a sync passes the rows that
     changed since the last search and those it flagged then, as pairs of rows that are neither were
-    looked at then and found apart. Raises ``UnknownColumn`` for a configured column the table lacks.
+    looked at then and found apart. ``mapper`` runs the batches of pure work (parsing titles,
+    scoring pairs one by one) and may spread them (``syncd.core.workers.split_map``). Raises
+    ``UnknownColumn`` for a configured column the table lacks.
     """
-    prep = prepare(table, settings)
+    prep = prepare(table, settings, mapper)
     if prep is None or len(table) < 2:
         return Duplicates((), prep.plan if prep else None)
     apart = {(min(i, j), max(i, j)) for i, j in keep_apart}
@@ -100,7 +102,7 @@ def find_duplicates(table: Table, settings: DupeSettings = DupeSettings(),
 
     def settle(todo: list[tuple[int, int]], known: list[float]) -> list[PairScore]:
         # a score worked out in bulk stands, unless a person kept the pair apart; the rest are scored
-        # one by one, a big batch on two cores (each sent back as a plain tuple: cheaper to move)
+        # one by one, in one batch for ``mapper`` (plain tuples: cheap to send between processes)
         nonlocal one_by_one
         out: list[PairScore | None] = [score(i, j) if (i, j) in apart else PairScore(i, j, k) if k == k else None
                                        for (i, j), k in zip(todo, known)]
@@ -110,7 +112,7 @@ def find_duplicates(table: Table, settings: DupeSettings = DupeSettings(),
         def work(chunk: list[int]) -> list[tuple[float, str | None]]:
             return [(p.score, p.guard) for p in (prep.score(*todo[m], settings.threshold) for m in chunk)]
 
-        for n, (value, fired) in zip(left, split_map(work, left)):
+        for n, (value, fired) in zip(left, mapper(work, left)):
             out[n] = PairScore(*todo[n], value, "", fired)
         return out
 
@@ -196,7 +198,7 @@ def score_rows(table: Table, i: int, j: int, settings: DupeSettings = DupeSettin
 
 
 __all__ = [
-    "Cluster", "Combined", "DEFAULT_THRESHOLD", "DupeSettings", "Duplicates", "Field", "PairScore", "Plan",
+    "Cluster", "Combined", "DEFAULT_THRESHOLD", "DupeSettings", "Duplicates", "Field", "Mapper", "PairScore", "Plan",
     "Prepared", "Title", "UnknownColumn", "combine_rows", "find_duplicates", "guard", "match_duplicates",
     "parse_title", "prepare", "score_rows",
 ]

@@ -144,25 +144,26 @@ def candidate_pairs(prep: Prepared, cutoff: float = PREFILTER, sig: Signatures |
     n = len(prep.table)
     sig = sig if sig is not None else signatures(prep.main)
     keys = [prep.main_key(i) for i in range(n)]
-    exact = [_fits(sig, p) for p in _exact_blocks(prep)]
+    exact = [_fits(sig, _focused(p, focus)) for p in _exact_blocks(prep)]
     if n <= FULL_LIMIT:
         found = _full(keys, cutoff, sig, focus)
         blocks = [found] + exact
         pairs = np.concatenate(blocks) if blocks else np.empty((0, 2), dtype=np.int64)
-        return _focused(_unique(pairs, n), focus)
+        return _unique(pairs, n)
     blocks = _word_blocks(prep, keys, sig, focus)
-    pairs = _focused(_unique(np.concatenate(blocks), n) if blocks else np.empty((0, 2), dtype=np.int64), focus)
+    pairs = _unique(np.concatenate(blocks), n) if blocks else np.empty((0, 2), dtype=np.int64)
     if len(pairs):
         a = [keys[i] for i in pairs[:, 0].tolist()]  # plain ints: indexing with numpy scalars is slow
         b = [keys[j] for j in pairs[:, 1].tolist()]
         sims = process.cpdist(a, b, scorer=fuzz.ratio, processor=None, score_cutoff=cutoff, workers=-1)
         pairs = pairs[sims > 0]
     if exact:
-        pairs = _focused(_unique(np.concatenate([pairs] + exact), n), focus)
+        pairs = _unique(np.concatenate([pairs] + exact), n)
     return pairs
 
 
 def _focused(pairs: np.ndarray, focus: np.ndarray | None) -> np.ndarray:
+    # applied as each block is found, before the guard check: a focused search never pays for the rest
     return pairs if focus is None or not len(pairs) else pairs[focus[pairs[:, 0]] | focus[pairs[:, 1]]]
 
 

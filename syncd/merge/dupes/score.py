@@ -21,7 +21,7 @@ from __future__ import annotations
 import math
 from collections import Counter
 from dataclasses import dataclass
-from typing import Sequence
+from typing import Callable, Sequence
 
 from rapidfuzz import fuzz
 from rapidfuzz.distance import OSA
@@ -29,7 +29,6 @@ from rapidfuzz.distance import OSA
 from syncd.merge.dupes.fields import Field, Plan, normalise_value, similarity
 from syncd.merge.dupes.guards import guard
 from syncd.merge.dupes.text import Title
-from syncd.merge.dupes.workers import split_map
 from syncd.model import Table, Value
 
 QUALIFIER_WEIGHT = 0.3
@@ -60,15 +59,25 @@ class PairScore:
     guard: str | None = None
 
 
+#: How a batch of independent pure computations is run: ``mapper(fn, items)`` returns ``fn(items)``
+#: (a list, in order), however it splits the work. The caller decides (``syncd.core.workers`` uses a
+#: second core); this package only ever computes.
+Mapper = Callable[[Callable[[Sequence], list], Sequence], list]
+
+
+def in_order(fn: Callable[[Sequence], list], items: Sequence) -> list:
+    return fn(items)
+
+
 #: Normalised cells kept between searches in one process (the daemon, a batch of syncs): the next
 #: search of the same tracker only parses the titles that are new. Emptied when it grows past this.
 MEMO_LIMIT = 250_000
 _memo: dict = {}
 
 
-def _memo_column(kind: str, values: Sequence[Value]) -> list[object | None]:
-    # each distinct value is normalised once (owners, campaigns, retyped titles repeat); a big batch
-    # of new ones is split over two cores (``workers``)
+def _memo_column(kind: str, values: Sequence[Value], mapper: Mapper = in_order) -> list[object | None]:
+    # each distinct value is normalised once (owners, campaigns, retyped titles repeat); the new ones
+    # in one batch, for ``mapper`` to spread
     memo = _memo
     codes: dict = {}
     distinct: list = []
@@ -84,7 +93,7 @@ def _memo_column(kind: str, values: Sequence[Value]) -> list[object | None]:
     if len(memo) + len(new) > MEMO_LIMIT:
         memo.clear()
         new = distinct
-    for k, got in zip(new, split_map(lambda chunk: [normalise_value(kind, v) for _, _, v in chunk], new)):
+    for k, got in zip(new, mapper(lambda chunk: [normalise_value(kind, v) for _, _, v in chunk], new)):
         memo[k] = got
     normalised = [memo[k] for k in distinct]
     return [normalised[c] for c in at]
@@ -93,11 +102,11 @@ def _memo_column(kind: str, values: Sequence[Value]) -> list[object | None]:
 class Prepared:
     """A table made ready for scoring: every compared cell normalised once, word weights counted."""
 
-    def __init__(self, table: Table, plan: Plan) -> None:
+    def __init__(self, table: Table, plan: Plan, mapper: Mapper = in_order) -> None:
         self.table = table
         self.plan = plan
         self.values: list[list[object | None]] = [
-            _memo_column(f.kind, [row[f.index] for row in table.rows]) for f in plan.fields
+            _memo_column(f.kind, [row[f.index] for row in table.rows], mapper) for f in plan.fields
         ]
         self.main = self.values[0]
         self.title_main = plan.main.kind == "title"

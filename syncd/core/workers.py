@@ -1,12 +1,15 @@
-"""The slow pure-Python steps of a big table's duplicate search, split over two processes.
+"""The slow pure-Python steps of a big duplicate search, split over two processes.
+
+``split_map`` is the ``mapper`` the core and the CLI hand to ``syncd.merge.dupes.find_duplicates``:
+the merge package only computes; starting processes is decided here.
 
 Parsing tens of thousands of titles and scoring tens of thousands of pairs one by one is Python
 work the interpreter lock keeps on one core, and the machines syncd runs on have two. For a big
 enough batch the second half goes to a forked child, which inherits the prepared table as it is in
 memory (nothing is copied in), computes its half and sends back only the results; the parent does
 the first half meanwhile. Small batches, machines with one core and platforms without ``fork`` keep
-the plain loop: the results are the same either way, and a child that dies only means the parent
-computes that half itself.
+the plain loop: the results are the same either way, and a child that cannot be started or dies
+only means the parent computes that half itself.
 """
 
 from __future__ import annotations
@@ -65,10 +68,13 @@ def split_map(fn: Callable[[Sequence[T]], list[R]], items: Sequence[T], min_item
     gc.freeze()  # what exists now is the child's to read, not the collector's to walk
     try:
         with ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("fork")) as pool:
-            second = pool.submit(_child_half, half, n)
+            try:
+                second = pool.submit(_child_half, half, n)
+            except (BrokenProcessPool, OSError):  # no child to be had (out of memory, process limit)
+                second = None
             first = fn(items[:half])
             try:
-                rest = second.result()
+                rest = second.result() if second is not None else fn(items[half:])
             except (BrokenProcessPool, OSError):
                 rest = fn(items[half:])
     finally:
