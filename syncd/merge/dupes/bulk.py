@@ -21,6 +21,8 @@ real score, so no duplicate is lost by it.
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
+
 import numpy as np
 from rapidfuzz import fuzz, process
 from scipy import sparse
@@ -31,6 +33,8 @@ from syncd.merge.dupes.signature import Signatures, compatible, settled, signatu
 from syncd.merge.dupes.text import Title
 
 CHUNK = 250_000
+#: From twice this many pairs on, they are figured in two threads.
+THREADED = 20_000
 
 
 def _word_matrices(prep: Prepared) -> tuple[sparse.csr_matrix, sparse.csr_matrix, np.ndarray, list[str]]:
@@ -133,16 +137,11 @@ def _column_codes(prep: Prepared, n: int, cache: dict) -> tuple[np.ndarray, list
     by code (index 0 unused)."""
     got = cache.get(("codes", n))
     if got is None:
-        ids: dict = {}
-        values: list = [None]
-        codes = np.zeros(len(prep.table), dtype=np.int64)
-        for i, v in enumerate(prep.values[n]):
-            if v is not None:
-                k = ids.get(v)
-                if k is None:
-                    k = ids[v] = len(values)
-                    values.append(v)
-                codes[i] = k
+        ids: dict = {None: 0}
+        setdefault = ids.setdefault
+        codes = np.fromiter((setdefault(v, len(ids)) for v in prep.values[n]), dtype=np.int64,
+                            count=len(prep.values[n]))
+        values = list(ids)  # in order of their codes: None first, at 0
         got = cache[("codes", n)] = (codes, values)
     return got
 
@@ -243,17 +242,25 @@ def prune(prep: Prepared, pairs: np.ndarray, threshold: float, sig: Signatures |
         kept = pairs[compatible(sig, pairs[:, 0], pairs[:, 1])]
         return kept, np.full(len(kept), np.nan)
     bulk = bulk if bulk is not None else BulkScorer(prep, sig)
-    keep, known = [], []
-    for start in range(0, len(pairs), CHUNK):
-        chunk = pairs[start:start + CHUNK]
+    for n in range(1, len(prep.plan.fields)):
+        _column_codes(prep, n, bulk.cache)  # before the threads start: each would work them out again
+
+    def one(chunk: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         chunk = chunk[compatible(sig, chunk[:, 0], chunk[:, 1])]
         if not len(chunk):
-            continue
+            return chunk, np.empty(0)
         figure, exact = bulk.figures(chunk[:, 0], chunk[:, 1])
         # the scorer rounds to four places: a pair a hair below may still be flagged
         up = figure >= threshold - 1e-4
-        keep.append(chunk[up])
-        known.append(np.where(exact[up], np.round(figure[up], 4), np.nan))
-    if not keep:
-        return pairs[:0], np.empty(0)
-    return np.concatenate(keep), np.concatenate(known)
+        return chunk[up], np.where(exact[up], np.round(figure[up], 4), np.nan)
+
+    # numpy, scipy and rapidfuzz let go of the interpreter lock in their loops: two threads use
+    # both cores for most of the work
+    size = min(CHUNK, max(THREADED // 2, -(-len(pairs) // 2)))
+    chunks = [pairs[start:start + size] for start in range(0, len(pairs), size)]
+    if len(chunks) > 1:
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            done = list(pool.map(one, chunks))
+    else:
+        done = [one(c) for c in chunks]
+    return np.concatenate([k for k, _ in done]), np.concatenate([v for _, v in done])

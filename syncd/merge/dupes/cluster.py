@@ -128,17 +128,12 @@ def build_clusters(pairs: Iterable[PairScore], score: Callable[[int, int], PairS
 
     for p in strong:
         known[(p.a, p.b)] = p
-    todo = _components(strong)
-    if score_many is not None:
-        # every pair the weak-link check will look at, scored in one go rather than one by one
-        missing = []
-        for edges in todo:
-            rows = _members(edges)
-            if 2 < len(rows) <= MAX_DENSE:
-                missing.extend((x, y) for k, x in enumerate(rows) for y in rows[k + 1:] if (x, y) not in known)
-        for p in score_many(missing):
-            known[(p.a, p.b)] = p
+    # First every component is cut down to a size whose pairs can all be scored (splitting on the
+    # stronger links needs no new scores); then every pair the weak-link check will look at is scored
+    # in one go, rather than one by one as each cluster is checked.
     done: list[list[PairScore]] = []
+    dense: list[list[int]] = []
+    todo = _components(strong)
     while todo:
         edges = todo.pop()
         rows = _members(edges)
@@ -148,7 +143,7 @@ def build_clusters(pairs: Iterable[PairScore], score: Callable[[int, int], PairS
             # every pair already at the threshold: average linkage keeps them all, nothing to score
             done.append(sorted(edges, key=lambda e: (e.a, e.b)))
         elif len(rows) <= MAX_DENSE:
-            done.extend(_dense_split(rows, lookup, threshold))
+            dense.append(rows)
         else:
             # too big to score every pair: drop its weakest links first and look again
             cut = float(np.median([e.score for e in edges]))
@@ -157,6 +152,12 @@ def build_clusters(pairs: Iterable[PairScore], score: Callable[[int, int], PairS
                 done.append(edges)  # identical rows in bulk: one cluster is the right answer
                 continue
             todo.extend(_components(stronger))
+    if score_many is not None:
+        missing = [(x, y) for rows in dense for k, x in enumerate(rows) for y in rows[k + 1:] if (x, y) not in known]
+        for p in score_many(missing):
+            known[(p.a, p.b)] = p
+    for rows in dense:
+        done.extend(_dense_split(rows, lookup, threshold))
     clusters = []
     for edges in done:
         best = max(edges, key=lambda e: e.score)
