@@ -196,6 +196,7 @@ def _word(t: str) -> tuple[str | None, tuple[tuple[str, str, bool], ...]]:
 _SPECIAL = (frozenset(NUMBER_WORDS) | _QUARTER_WORDS | _HALF_WORDS | _VERSION_WORDS | _NUMBER_MARKERS
             | {"q", "h", "fy", "e"})
 _NONE: frozenset[str] = frozenset()
+_NO_FEATURES = (_NONE,) * len(FEATURE_KINDS)
 
 
 def parse_title(text: str) -> Title:
@@ -213,12 +214,17 @@ def parse_title(text: str) -> Title:
             i += 1
             continue
         i = _special(toks, i, words, quals, feats, shown)
-    if words and all(w in quals for w in words):
+    if quals and quals.issuperset(words):
         quals = set()  # a title that is only "Draft" is about the draft
-    periods = feats.get("quarter", _NONE) | feats.get("half", _NONE) | feats.get("month", _NONE)
+    if feats:
+        periods = feats.get("quarter", _NONE) | feats.get("half", _NONE) | feats.get("month", _NONE)
+        features = tuple(frozenset(feats[k]) if k in feats else _NONE for k in FEATURE_KINDS)
+    else:  # most titles name no period, number or version
+        periods, features = _NONE, _NO_FEATURES
     first, last = actions(words, periods, quals)
-    return Title(tuple(words), frozenset(quals), tuple(frozenset(feats[k]) if k in feats else _NONE for k in FEATURE_KINDS),
-                 tuple(shown.get(k, w) for k, w in enumerate(words)) if shown else tuple(words), first, last)
+    kept = tuple(words)
+    return Title(kept, frozenset(quals) if quals else _NONE, features,
+                 tuple(shown.get(k, w) for k, w in enumerate(words)) if shown else kept, first, last)
 
 
 def _special(toks: list[str], i: int, words: list[str], quals: set[str], feats: dict[str, set[str]],
