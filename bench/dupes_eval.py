@@ -68,8 +68,10 @@ def quality(name: str, columns: tuple[str, ...] = (), threshold: float | None = 
 
 
 def _timing_child(rows: int) -> None:
-    """In a fresh process: generate ``rows`` rows, time find_duplicates, print JSON."""
+    """In a fresh process: generate ``rows`` rows, time find_duplicates as ``syncd dupes`` and a
+    sync run it (the cycle collector paused, the second core used), print JSON."""
     from bench.make_dupes_eval import tracker_rows
+    from syncd.core import collector
     from syncd.core.workers import split_map
     from syncd.merge.dupes import DupeSettings, find_duplicates
     from syncd.model import Table
@@ -79,7 +81,8 @@ def _timing_child(rows: int) -> None:
     table = Table.from_lists(columns, [[r[c] or None for c in columns] for r in data])
     before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     started = time.perf_counter()
-    found = find_duplicates(table, DupeSettings(), mapper=split_map)
+    with collector.paused():
+        found = find_duplicates(table, DupeSettings(), mapper=split_map)
     seconds = time.perf_counter() - started
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     print(json.dumps({"rows": len(table), "seconds": round(seconds, 2), "clusters": len(found.clusters),

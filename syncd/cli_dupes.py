@@ -18,6 +18,7 @@ import click
 
 from syncd.cli import handle_errors
 from syncd.errors import CopyRejected, UsageError
+from syncd.core import collector
 from syncd.core.workers import split_map
 from syncd.merge.dupes import DEFAULT_THRESHOLD, DupeSettings, Duplicates, UnknownColumn, find_duplicates
 from syncd.merge.values import value_text
@@ -89,15 +90,16 @@ def _print_csv(found: Duplicates, table: Table) -> None:
 def dupes(file: Path, sheet: str | None, columns: str | None, threshold: float, fmt: str) -> None:
     """Find rows that look like the same task (or person, product, address) typed twice, in any
     workbook or CSV file. Nothing is changed: it only reports."""
-    try:
-        read = read_sheet(file, sheet)
-    except CopyRejected as exc:
-        raise UsageError(f"Cannot look for duplicates in {exc}") from None
     settings = DupeSettings(columns=_columns(columns), threshold=threshold, generic_fallback=True)
-    try:
-        found = find_duplicates(read.table, settings, mapper=split_map)
-    except UnknownColumn as exc:
-        raise UsageError(f"--columns: {exc}.") from None
+    with collector.paused():
+        try:
+            read = read_sheet(file, sheet)
+        except CopyRejected as exc:
+            raise UsageError(f"Cannot look for duplicates in {exc}") from None
+        try:
+            found = find_duplicates(read.table, settings, mapper=split_map)
+        except UnknownColumn as exc:
+            raise UsageError(f"--columns: {exc}.") from None
     if fmt == "json":
         click.echo(json.dumps(to_json(found, read.table), ensure_ascii=False))
     elif fmt == "csv":

@@ -1,8 +1,9 @@
-"""Copies read side by side in processes of their own give what reading them one by one gives."""
+"""Copies read side by side, in processes of their own or in threads, give what reading them one by one gives."""
 
 from __future__ import annotations
 
 import os
+import threading
 
 import pytest
 
@@ -21,6 +22,7 @@ class _Noting(FolderSource):
         got = super().read(ref, sheet)
         (self.root / "read-by").mkdir(exist_ok=True)
         (self.root / "read-by" / ref.name).write_text(str(os.getpid()))
+        (self.root / "read-by" / f"{ref.name}.thread").write_text(threading.current_thread().name)
         return got
 
 
@@ -36,7 +38,11 @@ class _DiesOnOne(_Noting):
 
 
 def _readers(folder):
-    return {p.name: int(p.read_text()) for p in (folder / "read-by").iterdir()}
+    return {p.name: int(p.read_text()) for p in (folder / "read-by").iterdir() if p.suffix != ".thread"}
+
+
+def _threads(folder):
+    return {p.stem: p.read_text() for p in (folder / "read-by").glob("*.thread")}
 
 
 @pytest.fixture
@@ -55,10 +61,7 @@ def _todo(source):
     return [(source, ref, "digest") for ref in source.list()]
 
 
-def test_copies_read_in_processes_are_the_copies_read_here(inbox):
-    source = _Noting(FolderSourceConfig(inbox))
-    got = list(readers.read_all(_todo(source), None))
-    assert os.getpid() not in _readers(inbox).values()  # all read in other processes
+def _same_as_read_here(got, source):
     here = [readers.read_one(source, ref, None) for _, ref, _ in _todo(source)]
     assert [i for i, _, _ in got] == list(range(4))
     for (_, item, outcome), plain in zip(got, here):
@@ -69,6 +72,22 @@ def test_copies_read_in_processes_are_the_copies_read_here(inbox):
             assert outcome.table == plain.table and outcome.meta.author == plain.meta.author
     statuses = sorted(o.table.rows[0][3] for _, _, o in got if not isinstance(o, CopyRejected))
     assert statuses == ["Edited by copy 0", "Edited by copy 1", "Edited by copy 2"]
+
+
+def test_copies_read_in_processes_are_the_copies_read_here(inbox):
+    source = _Noting(FolderSourceConfig(inbox))
+    got = list(readers.read_all(_todo(source), None))
+    assert os.getpid() not in _readers(inbox).values()  # all read in other processes
+    _same_as_read_here(got, source)
+
+
+def test_small_copies_are_read_in_threads_and_are_the_copies_read_here(inbox, monkeypatch):
+    monkeypatch.setattr(readers, "PROCESS_BYTES", 1 << 40)
+    source = _Noting(FolderSourceConfig(inbox))
+    got = list(readers.read_all(_todo(source), None))
+    assert set(_readers(inbox).values()) == {os.getpid()}  # no process started for small copies
+    assert all(name.startswith("syncd-read") for name in _threads(inbox).values())
+    _same_as_read_here(got, source)
 
 
 def test_reading_processes_that_die_cost_time_not_copies(inbox, monkeypatch):

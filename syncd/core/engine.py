@@ -14,15 +14,14 @@ Order of work, and why:
 
 from __future__ import annotations
 
-import contextlib
-import gc
 import hashlib
 import uuid
 from dataclasses import replace
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any, Callable
 
 from syncd.config import Config, TrackerConfig
+from syncd.core import collector
 from syncd.core.canonical_file import Snapshot, canonical_meta, file_hash, marked_read_only, snapshot_of
 from syncd.core.duplicates import DupeOutcome, Earlier, settle_duplicates
 from syncd.core.intake import Arrival, Intake, Progress, build_sources, file_time, gather
@@ -75,7 +74,7 @@ def sync_tracker(tracker: TrackerConfig, journal: Journal, *, dry_run: bool = Fa
     report: TrackerReport | None = None
     for _ in range(MAX_ATTEMPTS):
         try:
-            with _cycle_collector_paused():
+            with collector.paused():
                 report = _Pass(tracker, journal, sources, dry_run, progress).run()
         except CanonicalChanged:
             journal.drop_pending(tracker.name)
@@ -89,20 +88,6 @@ def sync_tracker(tracker: TrackerConfig, journal: Journal, *, dry_run: bool = Fa
         f"{tracker.canonical.name} kept changing while syncd was writing it. Close it in other programs "
         "(or wait for your drive to finish syncing it) and run syncd again."
     )
-
-
-@contextlib.contextmanager
-def _cycle_collector_paused() -> Iterator[None]:
-    """A pass builds millions of rows and no reference cycles: Python's cycle collector would walk
-    the growing heap again and again for nothing (a quarter of a 100,000-row sync). Memory is still
-    freed as usual; cycles left by the pass are collected once it ends."""
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
 
 
 def recover(tracker: TrackerConfig, journal: Journal) -> None:

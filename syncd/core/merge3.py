@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import csv
 import io
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
+from syncd.core import collector
 from syncd.errors import CopyRejected, UsageError
 from syncd.merge import MergeOptions, MergeResult, merge3
 from syncd.model import Table
@@ -54,7 +56,18 @@ def _csv_text(table: Table) -> str:
 
 def merge_files(base: Path, ours: Path, theirs: Path, output: Path | None, *, sheet: str | None = None,
                 key: str | None = None) -> MergeOutcome:
-    tables = [_read(p, role, sheet) for p, role in ((base, "BASE"), (ours, "OURS"), (theirs, "THEIRS"))]
+    with collector.paused():
+        return _merge_files(base, ours, theirs, output, sheet, key)
+
+
+def _merge_files(base: Path, ours: Path, theirs: Path, output: Path | None, sheet: str | None,
+                 key: str | None) -> MergeOutcome:
+    # read side by side: python-calamine unpacks a file without holding the interpreter lock (three
+    # 10,000-row workbooks: 0.45 s one after the other, 0.31 s in threads); the first bad file in
+    # BASE, OURS, THEIRS order is the one reported
+    with ThreadPoolExecutor(max_workers=3, thread_name_prefix="syncd-merge-read") as pool:
+        tables = list(pool.map(lambda job: _read(job[0], job[1], sheet),
+                               ((base, "BASE"), (ours, "OURS"), (theirs, "THEIRS"))))
     result = merge3(*tables, MergeOptions(key=key, drop_columns=True, reorder_columns=True))
     merged = result.state.table
     # the row ids are syncd's bookkeeping: a plain merged table must not carry them

@@ -38,8 +38,8 @@ class Source(ABC):
     can_write_back: bool = False
     #: changes can be watched as events (a folder) rather than polled
     watchable: bool = False
-    #: ``read`` may run for several copies at once, each in a process of its own (the source is
-    #: pickled there: files on disk); a client holding one connection must say False
+    #: ``read`` may run for several copies at once, in threads or each in a process of its own (the
+    #: source is pickled there: files on disk); a client holding one connection must say False
     concurrent_reads: bool = False
 
     def __init__(self, label: str) -> None:
