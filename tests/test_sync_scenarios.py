@@ -8,6 +8,7 @@ reads the canonical back with openpyxl (not syncd's reader) and checks every cel
 from __future__ import annotations
 
 import datetime as dt
+import os
 import shutil
 
 import pytest
@@ -109,6 +110,26 @@ def test_same_cell_changed_differently_is_flagged_and_newest_wins(team):
     assert conflict["Status"] == "open" and conflict["Column"] == "Status"
     assert conflict["Kept value"] == "Done" and conflict["Other value"] == "In progress"
     assert "dev.xlsx" in conflict["Other from"] and "Dev" in conflict["Other from"]
+
+
+def test_copies_saved_in_another_order_than_they_landed_are_taken_in_the_order_they_were_saved(team):
+    # Ann's copy landed first (its file is older) but was saved after Cleo's and Dev's: copies are
+    # read oldest file first and merged while the rest are read, so this order must undo that
+    copy_from_canonical(team.canonical, team.inbox / "ann.xlsx", author="Ann", modified=at(4),
+                        edit=lambda ws: set_value(ws, "T-5", "Status", "Done"))
+    copy_from_canonical(team.canonical, team.inbox / "cleo.xlsx", author="Cleo", modified=at(2),
+                        edit=lambda ws: set_value(ws, "T-5", "Status", "Waiting"))
+    copy_from_canonical(team.canonical, team.inbox / "dev.xlsx", author="Dev", modified=at(3),
+                        edit=lambda ws: set_value(ws, "T-5", "Status", "In progress"))
+    for n, name in enumerate(("ann.xlsx", "cleo.xlsx", "dev.xlsx")):
+        stamp = dt.datetime(2026, 6, 10, 9, n).timestamp()
+        os.utime(team.inbox / name, (stamp, stamp))
+    report = team.sync_json()
+    assert [c["file"] for c in report["copies"] if c["status"] == "taken"] == ["cleo.xlsx", "dev.xlsx", "ann.xlsx"]
+    assert team.cell("T-5", "Status").value == "Done"  # Ann saved last
+    # each clash is between a copy and the one taken just before it
+    clashes = sorted((c["Kept value"], c["Other value"]) for c in team.sheet("Conflicts"))
+    assert clashes == [("Done", "In progress"), ("In progress", "Waiting")]
 
 
 def test_editing_the_conflicted_cell_in_the_canonical_resolves_it(team):

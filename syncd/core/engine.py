@@ -18,13 +18,13 @@ import hashlib
 import uuid
 from dataclasses import replace
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, NamedTuple
 
 from syncd.config import Config, TrackerConfig
 from syncd.core import collector
 from syncd.core.canonical_file import Snapshot, canonical_meta, file_hash, marked_read_only, snapshot_of
 from syncd.core.duplicates import DupeOutcome, Earlier, settle_duplicates
-from syncd.core.intake import Arrival, Intake, Progress, build_sources, file_time, gather
+from syncd.core.intake import Arrival, Intake, Progress, arrival_order, build_sources, file_time, gather
 from syncd.core.journal import Generation, Journal, NewConflict, NewCopy, Outcome, StoredConflict
 from syncd.core.lock import StateLock
 from syncd.core.records import DUPLICATES_LABEL, archive_entry, counts_for, describe, new_conflict
@@ -90,6 +90,13 @@ def sync_tracker(tracker: TrackerConfig, journal: Journal, *, dry_run: bool = Fa
     )
 
 
+class _Merged(NamedTuple):
+    arrival: Arrival
+    base_gen: int | None
+    inferred: bool
+    result: MergeResult
+
+
 def recover(tracker: TrackerConfig, journal: Journal) -> None:
     # A sync killed mid-write leaves its temporary file beside the canonical. We hold the state
     # lock, so no other syncd is writing this canonical now.
@@ -151,6 +158,10 @@ class _Pass:
         self.settled: set[tuple[str, str | None]] = set()
         self.mirror_stale = False
         self.dupes: DupeOutcome | None = None
+        # copies merged the moment they were read, while the others were still being read
+        self._early: list[_Merged] = []
+        self._early_from: State | None = None
+        self._early_stopped = False
 
     # -- the pass ---------------------------------------------------------------------------------
 
@@ -173,7 +184,9 @@ class _Pass:
                 state = _adopt(dedupe_ids(canon.table), snapshot.digest if snapshot else "canonical")
             else:
                 state, canon_changes = self._merge_canonical(canon, snapshot, state, latest, lineage)
-        intake = gather(self.t, self.journal, self.sources, self.progress)
+        self._early_from, self._lineage = state, lineage
+        intake = gather(self.t, self.journal, self.sources, self.progress,
+                        on_arrival=self._merge_early if state is not None else None)
         if state is None and not intake.arrivals:
             return self._report(intake, latest.gen if latest else None, written=False, state=None)
         state = self._merge_arrivals(intake, state, lineage)
@@ -246,6 +259,19 @@ class _Pass:
         touched |= {(c.row_id, None) for c in result.changes}
         return result.state, touched
 
+    def _merge_early(self, a: Arrival) -> None:
+        """Merge a copy as soon as it is read (the machine's other core is still reading the rest).
+        Copies are read oldest file first; only while they also come out in ``arrival_order`` do
+        these merges stand, and ``_merge_arrivals`` redoes the rest in the right order otherwise."""
+        if self._early_stopped or self._early_from is None:
+            return
+        if self._early and arrival_order(a) < arrival_order(self._early[-1].arrival):
+            self._early_stopped = True  # saved in another order than the files' times say
+            return
+        state = self._early[-1].result.state if self._early else self._early_from
+        base, base_gen, inferred = self._base_for(a, state, self._lineage)
+        self._early.append(_Merged(a, base_gen, inferred, merge(base, state, self._revision(a), self.options)))
+
     def _merge_arrivals(self, intake: Intake, state: State | None, lineage: str | None) -> State:
         arrivals = intake.arrivals
         if state is None:
@@ -255,11 +281,17 @@ class _Pass:
             for a in arrivals:
                 self._took(a, None, True, None, counts=counts_for(result, a.ref.name))
             return result.state
+        ready = 0  # the early merges made in the order the copies are taken in
+        while ready < min(len(self._early), len(arrivals)) and self._early[ready].arrival is arrivals[ready]:
+            ready += 1
         for i, a in enumerate(arrivals):
             if self.progress:
                 self.progress(f"merging {a.ref.name}", i, len(arrivals))
-            base, base_gen, inferred = self._base_for(a, state, lineage)
-            result = merge(base, state, self._revision(a), self.options)
+            if i < ready:
+                _, base_gen, inferred, result = self._early[i]
+            else:
+                base, base_gen, inferred = self._base_for(a, state, lineage)
+                result = merge(base, state, self._revision(a), self.options)
             self.results.append((a.ref.name, result))
             if a.ref.source in self.mirror_labels:
                 # a mirrored sheet is the canonical too: typing the right value there settles a conflict

@@ -72,9 +72,21 @@ class Intake:
     problems: tuple[str, ...]
 
 
+def arrival_order(a: Arrival) -> tuple:
+    """The order copies are taken in: oldest first, so later copies win "newest" clashes naturally and
+    a stale copy is applied first (documents record their save time to the second only: the file's
+    own mtime breaks ties)."""
+    return a.modified, a.ref.mtime, a.ref.name
+
+
 def gather(
-    tracker: TrackerConfig, journal: Journal, sources: list[Source], progress: Progress | None = None
+    tracker: TrackerConfig, journal: Journal, sources: list[Source], progress: Progress | None = None,
+    on_arrival: Callable[[Arrival], None] | None = None,
 ) -> Intake:
+    """The copies not taken yet, read, in ``arrival_order``. ``on_arrival`` is handed each copy the
+    moment it has been read, while the others are still being read: copies are read oldest file
+    first, so when their saved times agree with their files' times that is the order they are taken
+    in, and the caller can merge each one without waiting for the rest."""
     refs: list[tuple[Source, CopyRef]] = []
     problems: list[str] = []
     for source in sources:
@@ -96,6 +108,7 @@ def gather(
             continue
         digests_this_pass.add(digest)
         todo.append((source, ref, digest))
+    todo.sort(key=lambda item: (item[1].mtime, item[1].name))
     for i, (source, ref, digest), outcome in read_all(todo, tracker.sheet):
         if progress:
             progress(ref.name, i, len(todo))
@@ -105,11 +118,11 @@ def gather(
             continue
         modified = as_utc(outcome.meta.modified) or file_time(ref.mtime)
         arrivals.append(Arrival(ref, digest, outcome, modified))
+        if on_arrival is not None:
+            on_arrival(arrivals[-1])
     if progress and refs:
         progress("", len(todo), len(todo))
-    # oldest first: later copies then win "newest" clashes naturally, and a stale copy is applied first
-    # (documents record their save time to the second only: the file's own mtime breaks ties)
-    arrivals.sort(key=lambda a: (a.modified, a.ref.mtime, a.ref.name))
+    arrivals.sort(key=arrival_order)
     return Intake(tuple(arrivals), tuple(refusals), tuple(seen), tuple(problems))
 
 
