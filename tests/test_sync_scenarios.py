@@ -309,12 +309,12 @@ def test_formatting_people_gave_the_canonical_survives_a_sync(team):
 
 def test_canonical_edited_while_merging_is_merged_again_not_overwritten(team, monkeypatch):
     """Someone saves the canonical while syncd is merging: their edit must survive."""
-    import syncd.core.engine as engine
+    import syncd.core.taking as taking
     from builders import copy_from_canonical as edit_canonical
 
     copy_from_canonical(team.canonical, team.inbox / "ann.xlsx", author="Ann", modified=at(2),
                         edit=lambda ws: set_value(ws, "T-1", "Status", "Done"))
-    real_merge = engine.merge
+    real_merge = taking.merge
     calls = {"n": 0}
 
     def merge_while_someone_saves(*args, **kwargs):
@@ -324,7 +324,7 @@ def test_canonical_edited_while_merging_is_merged_again_not_overwritten(team, mo
                            edit=lambda ws: set_value(ws, "T-3", "Owner", "Lead"))
         return real_merge(*args, **kwargs)
 
-    monkeypatch.setattr(engine, "merge", merge_while_someone_saves)
+    monkeypatch.setattr(taking, "merge", merge_while_someone_saves)
     team.sync()
     rows = team.by_id()
     assert rows["T-1"]["Status"] == "Done" and rows["T-3"]["Owner"] == "Lead"

@@ -18,18 +18,19 @@ import hashlib
 import uuid
 from dataclasses import replace
 from pathlib import Path
-from typing import Any, Callable, NamedTuple
+from typing import Any, Callable
 
 from syncd.config import Config, TrackerConfig
 from syncd.core import collector
 from syncd.core.canonical_file import Snapshot, canonical_meta, file_hash, marked_read_only, snapshot_of
 from syncd.core.duplicates import DupeOutcome, Earlier, settle_duplicates
-from syncd.core.intake import Arrival, Intake, Progress, arrival_order, build_sources, file_time, gather
+from syncd.core.intake import Intake, Progress, build_sources, file_time, gather
 from syncd.core.journal import Generation, Journal, NewConflict, NewCopy, Outcome, StoredConflict
 from syncd.core.lock import StateLock
-from syncd.core.records import DUPLICATES_LABEL, archive_entry, counts_for, describe, new_conflict
+from syncd.core.records import DUPLICATES_LABEL, archive_entry, describe, new_conflict
 from syncd.core.render import build_doc
 from syncd.core.report import ConflictReport, CopyReport, TrackerReport
+from syncd.core.taking import CopyTaker, dedupe_ids
 from syncd.errors import CanonicalChanged, CanonicalError, CopyRejected, SourceChanged, SyncdError
 from syncd.merge import (
     MergeOptions,
@@ -37,9 +38,7 @@ from syncd.merge import (
     Provenance,
     Revision,
     State,
-    initial_state,
     merge,
-    pick_base,
 )
 from syncd.model import SheetRead, Table
 from syncd.sources.base import Source
@@ -49,8 +48,6 @@ from syncd.workbook.write import CanonicalDoc, write_canonical
 
 JOURNAL_NAME = "journal.sqlite"
 MAX_ATTEMPTS = 3
-#: how many recent generations a copy with no known base is compared against
-BASE_CANDIDATES = 10
 
 
 def journal_path(config: Config) -> Path:
@@ -90,13 +87,6 @@ def sync_tracker(tracker: TrackerConfig, journal: Journal, *, dry_run: bool = Fa
     )
 
 
-class _Merged(NamedTuple):
-    arrival: Arrival
-    base_gen: int | None
-    inferred: bool
-    result: MergeResult
-
-
 def recover(tracker: TrackerConfig, journal: Journal) -> None:
     # A sync killed mid-write leaves its temporary file beside the canonical. We hold the state
     # lock, so no other syncd is writing this canonical now.
@@ -109,22 +99,6 @@ def recover(tracker: TrackerConfig, journal: Journal) -> None:
         journal.commit_pending(tracker.name, file_hash(tracker.canonical))
     else:
         journal.drop_pending(tracker.name)
-
-
-def dedupe_ids(table: Table) -> Table:
-    """A row copy-pasted in Excel carries its hidden id along; only its first occurrence keeps it."""
-    seen: set[str] = set()
-    ids: list[str | None] = []
-    changed = False
-    for rid in table.row_ids:
-        if rid is not None and rid in seen:
-            ids.append(None)
-            changed = True
-        else:
-            ids.append(rid)
-            if rid is not None:
-                seen.add(rid)
-    return replace(table, row_ids=tuple(ids)) if changed else table
 
 
 def _state_from(gen: Generation) -> State:
@@ -151,28 +125,20 @@ class _Pass:
         self.options = MergeOptions(key=tracker.key, title=tracker.title, policy=tracker.on_conflict,
                                     match_threshold=tracker.match_threshold)
         self.results: list[tuple[str, MergeResult]] = []
-        self.copy_reports: list[CopyReport] = []
-        self.new_copies: list[NewCopy] = []
         self.problems: list[str] = []
         self.mirror_labels = {s.label for s in sources if s.can_write_back}
-        self.settled: set[tuple[str, str | None]] = set()
         self.mirror_stale = False
         self.dupes: DupeOutcome | None = None
-        # copies merged the moment they were read, while the others were still being read
-        self._early: list[_Merged] = []
-        self._early_from: State | None = None
-        self._early_stopped = False
 
     # -- the pass ---------------------------------------------------------------------------------
 
     def run(self) -> TrackerReport:
         name = self.t.name
         latest = self.journal.latest(name)
-        self._generations: dict[int, Generation | None] = {latest.gen: latest} if latest else {}
+        self.taker = CopyTaker(self.t, self.journal, self.options, self.mirror_labels, latest, self.results)
         self._own_hash = latest.canonical_hash if latest else None  # the canonical as syncd last wrote it
         # a pass that does not search for duplicates passes the last search on to the next one
         self._dupes_record = latest.summary.get("duplicates") if latest else None
-        self._recent: list[Generation] | None = None
         lineage = self.journal.lineage(name)
         snapshot = snapshot_of(self.t.canonical)
         canon = self._read_canonical(snapshot, latest)
@@ -184,17 +150,16 @@ class _Pass:
                 state = _adopt(dedupe_ids(canon.table), snapshot.digest if snapshot else "canonical")
             else:
                 state, canon_changes = self._merge_canonical(canon, snapshot, state, latest, lineage)
-        self._early_from, self._lineage = state, lineage
         intake = gather(self.t, self.journal, self.sources, self.progress,
-                        on_arrival=self._merge_early if state is not None else None)
+                        on_arrival=self.taker.start(state, lineage))
         if state is None and not intake.arrivals:
             return self._report(intake, latest.gen if latest else None, written=False, state=None)
-        state = self._merge_arrivals(intake, state, lineage)
+        state = self.taker.take(intake.arrivals, state, self.progress)
         # finding duplicates scans the whole table: only worth it when something may have changed them
         if latest is None or snapshot is None or canon is not None or any(r.changed for _, r in self.results):
             state = self._duplicates(state, canon, latest)
         stored = self.journal.conflicts(name)
-        resolved = self._resolved(stored, canon_changes | self.settled, state)
+        resolved = self._resolved(stored, canon_changes | self.taker.settled, state)
         changed = (
             latest is None
             or snapshot is None
@@ -207,7 +172,7 @@ class _Pass:
         if self.dry_run:
             return self._report(intake, latest.gen if latest else None, written=False, state=state, resolved=resolved)
         if not changed:
-            self.journal.record_copies(name, self.new_copies + lasting_refusals)
+            self.journal.record_copies(name, self.taker.new_copies + lasting_refusals)
             assert latest is not None and lineage is not None
             self._mirror(lambda: self._doc(latest.gen, lineage, state, stored, [], []), latest.gen)
             return self._report(intake, latest.gen, written=False, state=state)
@@ -259,47 +224,6 @@ class _Pass:
         touched |= {(c.row_id, None) for c in result.changes}
         return result.state, touched
 
-    def _merge_early(self, a: Arrival) -> None:
-        """Merge a copy as soon as it is read (the machine's other core is still reading the rest).
-        Copies are read oldest file first; only while they also come out in ``arrival_order`` do
-        these merges stand, and ``_merge_arrivals`` redoes the rest in the right order otherwise."""
-        if self._early_stopped or self._early_from is None:
-            return
-        if self._early and arrival_order(a) < arrival_order(self._early[-1].arrival):
-            self._early_stopped = True  # saved in another order than the files' times say
-            return
-        state = self._early[-1].result.state if self._early else self._early_from
-        base, base_gen, inferred = self._base_for(a, state, self._lineage)
-        self._early.append(_Merged(a, base_gen, inferred, merge(base, state, self._revision(a), self.options)))
-
-    def _merge_arrivals(self, intake: Intake, state: State | None, lineage: str | None) -> State:
-        arrivals = intake.arrivals
-        if state is None:
-            revisions = [self._revision(a) for a in arrivals]
-            result = initial_state(revisions, self.options)
-            self.results.append(("first sync", result))
-            for a in arrivals:
-                self._took(a, None, True, None, counts=counts_for(result, a.ref.name))
-            return result.state
-        ready = 0  # the early merges made in the order the copies are taken in
-        while ready < min(len(self._early), len(arrivals)) and self._early[ready].arrival is arrivals[ready]:
-            ready += 1
-        for i, a in enumerate(arrivals):
-            if self.progress:
-                self.progress(f"merging {a.ref.name}", i, len(arrivals))
-            if i < ready:
-                _, base_gen, inferred, result = self._early[i]
-            else:
-                base, base_gen, inferred = self._base_for(a, state, lineage)
-                result = merge(base, state, self._revision(a), self.options)
-            self.results.append((a.ref.name, result))
-            if a.ref.source in self.mirror_labels:
-                # a mirrored sheet is the canonical too: typing the right value there settles a conflict
-                self.settled |= {(c.row_id, c.column) for c in result.changes}
-            self._took(a, base_gen, inferred, result)
-            state = result.state
-        return state
-
     def _duplicates(self, state: State, canon: SheetRead | None, latest: Generation | None) -> State:
         """Decisions typed on the Duplicates sheet, automatic merges, and the duplicates to flag."""
         earlier = Earlier.from_summary(latest.summary, latest.table) if latest else None
@@ -309,40 +233,6 @@ class _Pass:
             self.results.append((DUPLICATES_LABEL, result))
         self.problems.extend(self.dupes.problems)
         return self.dupes.state
-
-    def _revision(self, a: Arrival) -> Revision:
-        return Revision(dedupe_ids(a.read.table), a.ref.name, a.author, a.modified, seed=a.digest)
-
-    def _base_for(self, a: Arrival, state: State, lineage: str | None) -> tuple[Table, int | None, bool]:
-        meta = a.read.meta
-        if lineage and meta.lineage == lineage and meta.generation is not None:
-            # Copies of one generation share one decoded table (a 100,000-row one takes a second).
-            if meta.generation not in self._generations:
-                self._generations[meta.generation] = self.journal.generation(self.t.name, meta.generation)
-            gen = self._generations[meta.generation]
-            if gen is not None:
-                return gen.table, gen.gen, False
-        if self._recent is None:  # decoded once a pass: every copy without a known base compares them
-            self._recent = self.journal.recent(self.t.name, BASE_CANDIDATES)
-        candidates = self._recent
-        if not candidates:
-            return state.table, None, True
-        idx = pick_base(self._revision(a), [g.table for g in candidates], self.options)
-        return candidates[idx].table, candidates[idx].gen, True
-
-    def _took(self, a: Arrival, base_gen: int | None, inferred: bool, result: MergeResult | None,
-              counts: dict[str, int] | None = None) -> None:
-        counts = counts or {
-            "changes": len(result.changes) if result else 0,
-            "inserted": len(result.inserted) if result else 0,
-            "archived": len(result.archived) if result else 0,
-            "conflicts": len(result.conflicts) if result else 0,
-        }
-        status = "taken" if result is None or result.changed or result.conflicts else "no changes"
-        self.copy_reports.append(CopyReport(a.ref.name, a.ref.source, status, None, a.author, base_gen, inferred,
-                                            **counts))
-        self.new_copies.append(NewCopy(a.digest, a.ref.name, a.ref.location, a.ref.size, a.ref.mtime, status, None,
-                                       a.author, base_gen, counts))
 
     def _refusal_record(self, r: Any) -> NewCopy:
         return NewCopy(r.digest, r.ref.name, r.ref.location, r.ref.size, r.ref.mtime, "rejected", r.reason, None,
@@ -365,7 +255,7 @@ class _Pass:
     # -- writing ----------------------------------------------------------------------------------
 
     def _summary(self) -> dict:
-        summary: dict = {"copies": len(self.new_copies)}
+        summary: dict = {"copies": len(self.taker.new_copies)}
         record = self.dupes.record if self.dupes is not None else self._dupes_record
         if record is not None:
             summary["duplicates"] = record
@@ -380,7 +270,7 @@ class _Pass:
         provenance = {k: (p.label, p.author, p.modified) for k, p in state.provenance.items()}
         outcome = Outcome(
             gen=gen, lineage=lineage, table=state.table, provenance=provenance, canonical_hash=None,
-            summary=self._summary(), copies=tuple(self.new_copies),
+            summary=self._summary(), copies=tuple(self.taker.new_copies),
             new_conflicts=tuple(new_conflicts), resolved=tuple(resolved), archived=tuple(archived),
             changes=tuple(changes), dupe_decisions=self.dupes.decisions if self.dupes else (),
         )
@@ -429,7 +319,7 @@ class _Pass:
 
     def _report(self, intake: Intake, gen: int | None, *, written: bool, state: State | None,
                 resolved: list[tuple[int, str]] | None = None) -> TrackerReport:
-        copies = list(self.copy_reports)
+        copies = list(self.taker.copy_reports)
         copies += [CopyReport(r.ref.name, r.ref.source, "rejected", r.reason) for r in intake.refusals]
         copies += [CopyReport(ref.name, ref.source, "seen") for ref in intake.seen]
         conflicts = tuple(

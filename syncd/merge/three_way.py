@@ -423,7 +423,6 @@ class _Merge:
         return dropped
 
     def result(self, diff, new_toks: list[int], dropped: set[int]) -> MergeResult:
-        rev = self.rev.table
         kept = [t for t in self.col_order if t not in dropped]
         base_pos = {t: i for i, t in self.tok_of_base.items()}
         rev_pos = {t: j for j, t in self.tok_of_rev.items()}
