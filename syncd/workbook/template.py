@@ -4,19 +4,17 @@ openpyxl needs about a minute to load a 100,000-row data sheet cell by cell, yet
 writer only needs each cell's format, the row ids and the row heights. So the data sheet's
 ``<sheetData>`` (all but the header row) is cut out before openpyxl loads the workbook — openpyxl
 then still holds everything else: styles, widths, validations, conditional formats, comments,
-links, other sheets — and the rows are scanned here with a few regular expressions. A file whose
-XML does not look the way Excel, LibreOffice, Google Sheets and openpyxl write it is loaded whole
-by openpyxl instead: slower, same result.
+links, other sheets — and the rows are scanned with a few regular expressions (``sheetscan``). A
+file whose XML does not look the way Excel, LibreOffice, Google Sheets and openpyxl write it is
+loaded whole by openpyxl instead: slower, same result.
 """
 
 from __future__ import annotations
 
 import hashlib
-import html
 import io
 import logging
 import os
-import posixpath
 import re
 import warnings
 import zipfile
@@ -25,7 +23,6 @@ from collections.abc import Callable, Sequence
 from copy import copy
 from dataclasses import dataclass, field
 
-import defusedxml.ElementTree as SafeET
 from openpyxl import Workbook, load_workbook
 from openpyxl.comments import Comment
 from openpyxl.styles.cell_style import StyleArray
@@ -34,6 +31,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from syncd.model import ROW_ID_COLUMN
 from syncd.workbook import layout
+from syncd.workbook import sheetscan as scan
 from syncd.workbook.guard import check_file
 
 log = logging.getLogger(__name__)
@@ -233,14 +231,6 @@ def human_comment(comment: Comment, highlighted: bool = False) -> tuple[str, str
 
 # --- the fast path ---------------------------------------------------------------------------
 
-_NS_TAG = re.compile(rb"<[A-Za-z_][\w.-]*:(?:c|row)[\s/>]")
-_CELL = re.compile(rb'<c r="([A-Z]{1,3})([0-9]{1,7})"(?: s="([0-9]{1,6})")?+([^>]*?)(/?)>')
-_LATE_STYLE = re.compile(rb'<c r="[A-Z]{1,3}[0-9]{1,7}"(?: s="[0-9]{1,6}")?+[^>]*?\ss=')
-_FIRST_ROW = re.compile(rb'\s*<row r="1"[^>]*?(?:/>|>.*?</row>)', re.S)
-_ROW = re.compile(rb'<row r="([0-9]{1,7})"([^>]*)>')
-_ATTR = re.compile(rb'([\w:.-]+)="([^"]*)"')
-
-
 class _Unusual(Exception):
     """The sheet XML is not in the shape the scan knows; openpyxl loads it the slow way."""
 
@@ -248,26 +238,26 @@ class _Unusual(Exception):
 def _fast_load(raw: bytes, sheet: str, replaced: Sequence[str]) -> tuple[Workbook, OldSheet] | None:
     try:
         with zipfile.ZipFile(io.BytesIO(raw)) as zin:
-            part = _sheet_part(zin, sheet)
+            part = scan.sheet_part(zin, sheet)
             if part is None:
                 return None
             xml = zin.read(part)
-            span = _rows_span(xml)
+            span = scan.rows_span(xml)
             if span is None:
                 return None  # an empty sheet: nothing to gain
-            stubs = {part: _header_only(xml, *span)}
+            stubs = {part: scan.header_only(xml, *span)}
             for name in replaced:
-                other = _sheet_part(zin, name)
+                other = scan.sheet_part(zin, name)
                 if other is not None and other != part:
                     other_xml = zin.read(other)
-                    other_span = _rows_span(other_xml)
+                    other_span = scan.rows_span(other_xml)
                     if other_span is not None:
-                        stubs[other] = _header_only(other_xml, *other_span)
+                        stubs[other] = scan.header_only(other_xml, *other_span)
             buf = io.BytesIO()
             with zipfile.ZipFile(buf, "w", zipfile.ZIP_STORED) as zout:
                 for info in zin.infolist():
                     zout.writestr(info.filename, stubs.get(info.filename) or zin.read(info.filename))
-            strings = _shared_strings(zin)
+            strings = scan.shared_strings(zin)
         wb = load_workbook(io.BytesIO(buf.getvalue()), keep_vba=False, keep_links=False, rich_text=True)
         ws = _sheet_named(wb, sheet)
         if ws is None:
@@ -276,58 +266,6 @@ def _fast_load(raw: bytes, sheet: str, replaced: Sequence[str]) -> tuple[Workboo
     except _Unusual as exc:
         log.info("template sheet XML is unusual (%s); loading it completely", exc)
         return None
-
-
-def _rows_span(xml: bytes) -> tuple[int, int] | None:
-    """Where the rows inside ``<sheetData>`` start and end; ``None`` for an empty sheetData."""
-    start = xml.find(b"<sheetData")
-    close = xml.find(b"</sheetData>", start)
-    if start < 0 or close < 0:
-        return None
-    return xml.index(b">", start) + 1, close
-
-
-def _header_only(xml: bytes, start: int, end: int) -> bytes:
-    """The sheet XML with only its first row (when that is row 1) left in ``<sheetData>``."""
-    first = _FIRST_ROW.match(xml, start, end)
-    return xml[:start] + (first.group() if first else b"") + xml[end:]
-
-
-def _sheet_part(zin: zipfile.ZipFile, sheet: str) -> str | None:
-    """The zip path of the worksheet called ``sheet`` (case-insensitive)."""
-    book = SafeET.fromstring(zin.read("xl/workbook.xml"))
-    rels = SafeET.fromstring(zin.read("xl/_rels/workbook.xml.rels"))
-    rid = None
-    for el in book.iter():
-        if el.tag.rsplit("}", 1)[-1] == "sheet" and (el.get("name") or "").casefold() == sheet.casefold():
-            rid = next((v for k, v in el.attrib.items() if k.rsplit("}", 1)[-1] == "id"), None)
-    target = next((el.get("Target") for el in rels.iter() if el.get("Id") == rid and rid), None)
-    if not target:
-        return None
-    path = target.lstrip("/") if target.startswith("/") else posixpath.normpath(posixpath.join("xl", target))
-    return path if path in zin.NameToInfo else None
-
-
-def _shared_strings(zin: zipfile.ZipFile) -> Callable[[int], str]:
-    """Look up a shared string by index (only files saved by Excel/LibreOffice have them)."""
-    name = next((n for n in zin.NameToInfo if n.lower() == "xl/sharedstrings.xml"), None)
-    # Split, not a lazy regex: a crafted file without closing tags must not cost quadratic time.
-    items = [part[part.find(b"<si") :] for part in zin.read(name).split(b"</si>")[:-1]] if name else []
-
-    def lookup(index: int) -> str:
-        return _inner_text(items[index]) if 0 <= index < len(items) else ""
-
-    return lookup
-
-
-def _inner_text(xml: bytes) -> str:
-    """The text of the ``<t>`` elements in ``xml`` (an inline or shared string), joined."""
-    out = []
-    for part in xml.split(b"</t>")[:-1]:
-        start = max(part.rfind(b"<t>"), part.rfind(b"<t "))
-        if start >= 0:
-            out.append(part[part.index(b">", start) + 1 :])
-    return html.unescape(b"".join(out).decode("utf-8", "replace"))
 
 
 def _scan(ws: Worksheet, xml: bytes, start: int, end: int, strings: Callable[[int], str],
@@ -339,12 +277,12 @@ def _scan(ws: Worksheet, xml: bytes, start: int, end: int, strings: Callable[[in
     format: so only the cells that may not are matched one by one — cells with a format in columns
     usually without, every cell of the few columns usually with one, and cells right of the header.
     Everything else is checked with counts and searches that run in C."""
-    if _has_prefixed_cells(xml, start, end):
+    if scan.has_prefixed_cells(xml, start, end):
         raise _Unusual("prefixed element names")
     if xml.find(b"<c>", start, end) >= 0 or xml.find(b"<c/>", start, end) >= 0:
         raise _Unusual("cells without a reference")
     cells_total = xml.count(b"<c ", start, end)
-    if xml.count(b'<c r="', start, end) != cells_total or _ODD_REF.search(xml, start, end):
+    if xml.count(b'<c r="', start, end) != cells_total or scan.ODD_REF.search(xml, start, end):
         raise _Unusual("cells without a leading reference")
     old = OldSheet()
     _read_header(ws, old, note_fills)
@@ -367,12 +305,12 @@ def _scan(ws: Worksheet, xml: bytes, start: int, end: int, strings: Callable[[in
     # The first rows decide each column's usual format; after that only cells that differ from it
     # (or lie right of the header) are looked at one by one.
     head_end = end
-    for n, m in enumerate(_ROW.finditer(xml, start, end)):
+    for n, m in enumerate(scan.ROW.finditer(xml, start, end)):
         if n > USUAL_STYLE_ROWS:
             head_end = m.start()
             break
     # Counted in C: (letters, format) of every cell of the first rows but the header.
-    counted = Counter(_HEAD_CELL.findall(xml, start, head_end))
+    counted = Counter(scan.HEAD_CELL.findall(xml, start, head_end))
     for key in [key for key in counted if not key[0]]:
         del counted[key]
     common: dict[bytes, Counter] = defaultdict(Counter)
@@ -383,8 +321,8 @@ def _scan(ws: Worksheet, xml: bytes, start: int, end: int, strings: Callable[[in
     inside = [get_column_letter(c).encode() for c in range(1, header_extent + 1)]
     styled_usually = {letters for letters, style in usual.items() if style and col(letters) <= header_extent}
     odd: list[tuple[int, int, StyleArray]] = []
-    styled = _STYLED.findall(xml, start, end)
-    if xml.count(b"s=", start, end) != len(styled) and _LATE_STYLE.search(xml, start, end):
+    styled = scan.STYLED.findall(xml, start, end)
+    if xml.count(b"s=", start, end) != len(styled) and scan.LATE_STYLE.search(xml, start, end):
         raise _Unusual("cell attributes in an unexpected order")
     # Columns usually without a format: their cells that have one.
     plain_inside = set(inside) - styled_usually
@@ -398,86 +336,20 @@ def _scan(ws: Worksheet, xml: bytes, start: int, end: int, strings: Callable[[in
         odd += [(int(row), c, fmt(style)) for row, style in pattern.findall(xml, start, end)
                 if style != want and row != b"1"]
     # Cells right of the header, whatever they hold.
-    outside = _outside_cells(inside).findall(xml, start, end)
+    outside = scan.outside_cells(inside).findall(xml, start, end)
     odd += [(int(row), col(letters), fmt(style)) for letters, row, style, _, _ in outside if row != b"1"]
     odd.sort(key=lambda cell: (cell[0], cell[1]))
     old.extent = max([header_extent] + [col(letters) for letters, _, _, _, empty in outside if not empty])
-    old.last_row = _last_valued_row(xml, start, end)
-    ids = _scan_ids(xml, start, end, old.id_col, strings) if old.id_col else {}
+    old.last_row = scan.last_valued_row(xml, start, end)
+    ids = scan.scan_ids(xml, start, end, old.id_col, strings) if old.id_col else {}
     _set_ids(old, ids)
     highlighted = _read_styles(old, head, odd, note_fills)
     if any(xml.find(attr, start, end) >= 0 for attr in (b"ht=", b"hidden=", b"outlineLevel=")):
-        for row, attrs in _ROW.findall(xml, start, end):
+        for row, attrs in scan.ROW.findall(xml, start, end):
             r = int(row)
             if r in ids and (b"ht=" in attrs or b"hidden=" in attrs or b"outlineLevel=" in attrs):
-                a = {k.decode(): v.decode() for k, v in _ATTR.findall(attrs)}
+                a = {k.decode(): v.decode() for k, v in scan.ATTR.findall(attrs)}
                 old.row_dims[r] = (float(a["ht"]) if "ht" in a else None, a.get("hidden") in ("1", "true"),
                                    int(a.get("outlineLevel", 0) or 0), a.get("collapsed") in ("1", "true"))
     _read_notes(ws, old, ids, highlighted)
     return old
-
-
-#: (letters, format) of a cell; a cell of row 1 gives no letters (its group takes no part).
-_HEAD_CELL = re.compile(rb'<c r="(?:[A-Z]{1,3}1"|([A-Z]{1,3})[0-9]{1,7}")(?: s="([0-9]{1,6})")?+')
-_STYLED = re.compile(rb'<c r="([A-Z]{1,3})([0-9]{1,7})" s="([0-9]{1,6})"')
-_ODD_REF = re.compile(rb'<c r="(?![A-Z]{1,3}[0-9]{1,7}")')
-
-
-def _outside_cells(inside: list[bytes]) -> re.Pattern:
-    """A pattern like ``_CELL`` for the cells of columns other than ``inside``."""
-    if not inside:
-        return _CELL
-    singles = b"".join(x for x in inside if len(x) == 1)
-    known = [re.escape(x) for x in inside if len(x) > 1] + ([b"[" + singles + b"]"] if singles else [])
-    return re.compile(rb'<c r="(?!(?:' + b"|".join(known) + rb')[0-9])' + _CELL.pattern[len(b'<c r="'):])
-
-
-def _has_prefixed_cells(xml: bytes, start: int, end: int) -> bool:
-    """Whether ``<x:c`` or ``<x:row`` elements appear (``_NS_TAG``), looking only where ``:c`` or
-    ``:row`` occurs: text holds those rarely, tags of a usual sheet never."""
-    for needle in (b":c", b":row"):
-        at = xml.find(needle, start, end)
-        while at >= 0:
-            lt = xml.rfind(b"<", start, at)
-            if lt >= 0 and _NS_TAG.match(xml, lt, end):
-                return True
-            at = xml.find(needle, at + 1, end)
-    return False
-
-
-def _last_valued_row(xml: bytes, start: int, end: int) -> int:
-    """The row of the last cell holding something, searching back from the end."""
-    at = end
-    while (at := xml.rfind(b"<c ", start, at)) >= 0:
-        m = _CELL.match(xml, at, end)
-        if m is not None and not m.group(5):
-            return int(m.group(2))
-    return 0
-
-
-def _scan_ids(xml: bytes, start: int, end: int, id_col: int, strings: Callable[[int], str]) -> dict[int, str]:
-    """Row -> id text of the id column's cells in ``xml[start:end]``."""
-    letters = get_column_letter(id_col).encode()
-    # The form syncd writes, taken in bulk; any other form of cell goes the careful way below.
-    plain = rb'(?: s="[0-9]{1,6}")? t="inlineStr"><is><t>([^<&]{0,284})</t></is></c>'
-    ids = {}
-    for row, raw in re.compile(rb'<c r="' + letters + rb'([0-9]{1,7})"' + plain).findall(xml, start, end):
-        text = raw.decode("utf-8", "replace").strip()
-        if text:
-            ids[int(row)] = text
-    pattern = re.compile(rb'<c r="' + letters + rb'([0-9]{1,7})"(?!' + plain.replace(b"([^<&]", b"(?:[^<&]")
-                         + rb')([^>]*?)(?:/>|>(.{0,300}?)</c>)', re.S)
-    for row, attrs, inner in pattern.findall(xml, start, end):
-        if inner.startswith(b"<is><t>") and inner.endswith(b"</t></is>") and b"<" not in inner[7:-9]:
-            text = html.unescape(inner[7:-9].decode("utf-8", "replace"))  # what syncd itself writes
-        elif b't="s"' in attrs:
-            value = re.search(rb"<v>\s*([0-9]{1,9})\s*</v>", inner)
-            text = strings(int(value.group(1))) if value else ""
-        elif b't="inlineStr"' in attrs:
-            text = _inner_text(inner)
-        else:
-            value = re.search(rb"<v>(.*?)</v>", inner, re.S)
-            text = html.unescape(value.group(1).decode("utf-8", "replace")) if value else ""
-        if text.strip():
-            ids[int(row)] = text.strip()
-    return ids
