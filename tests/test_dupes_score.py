@@ -207,3 +207,11 @@ def test_scores_worked_out_in_bulk_are_the_scorers():
     for (i, j), figure in zip(pairs.tolist(), figures.tolist()):
         if figure == figure:
             assert abs(figure - prep.score(i, j).score) < 1e-4, (titles[i], titles[j])
+    # a focused search builds the scorer for some rows only: the same figures for their pairs, and
+    # pairs with any other row are left to the scorer
+    some = np.array([0, 1, 2, 7, 8, 11, 12])
+    within = np.isin(pairs[:, 0], some) & np.isin(pairs[:, 1], some)
+    partial = BulkScorer(prep, signatures(prep.main), some).scores(pairs)
+    assert np.array_equal(partial[within], figures[within], equal_nan=True)
+    assert (partial[within] == partial[within]).sum() >= 3
+    assert np.isnan(partial[~within]).all()

@@ -123,7 +123,7 @@ def find_duplicates(table: Table, settings: DupeSettings = DupeSettings(),
         mask[np.fromiter(focus, dtype=np.int64)] = True
     candidates = candidate_pairs(prep, prefilter(prep, settings.threshold), sig, mask)
     if prep.plan.tracker and prep.title_main and len(candidates) >= BULK_PAIRS:
-        bulk = BulkScorer(prep, sig)
+        bulk = BulkScorer(prep, sig, candidates.ravel())  # clusters only ever join candidate rows
         pairs, known = prune(prep, candidates, settings.threshold, sig, bulk)
     else:
         # a few pairs (a sync after a handful of edits): scoring them is cheaper than building the

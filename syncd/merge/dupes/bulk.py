@@ -37,17 +37,18 @@ CHUNK = 250_000
 THREADED = 20_000
 
 
-def _word_matrices(prep: Prepared) -> tuple[sparse.csr_matrix, sparse.csr_matrix, np.ndarray, list[str]]:
+def _word_matrices(prep: Prepared, rows: list[int]) -> tuple[sparse.csr_matrix, sparse.csr_matrix, np.ndarray, list[str]]:
     vocab: dict[str, int] = {}
     indptr, indices, data = [0], [], []
-    for t in prep.main:
+    main = prep.main
+    for t in map(main.__getitem__, rows):
         if isinstance(t, Title):
             for w in dict.fromkeys(t.words):
                 base = prep.idf.get(w, prep.default_idf)
                 indices.append(vocab.setdefault(w, len(vocab)))
                 data.append(base * QUALIFIER_WEIGHT if w in t.qualifiers else base)
         indptr.append(len(indices))
-    shape = (len(prep.main), max(len(vocab), 1))
+    shape = (len(rows), max(len(vocab), 1))
     weights = sparse.csr_matrix((np.asarray(data, dtype=np.float64), np.asarray(indices, dtype=np.int64),
                                  np.asarray(indptr, dtype=np.int64)), shape=shape)
     present = weights.copy()
@@ -55,10 +56,11 @@ def _word_matrices(prep: Prepared) -> tuple[sparse.csr_matrix, sparse.csr_matrix
     return weights, present, np.asarray(weights.sum(axis=1)).ravel(), list(vocab)
 
 
-def _lettered(prep: Prepared, weights: sparse.csr_matrix) -> sparse.csr_matrix:
+def _lettered(prep: Prepared, weights: sparse.csr_matrix, rows: list[int]) -> sparse.csr_matrix:
     """``weights`` with the words that are numbers ("2000", "12") zeroed."""
     out = weights.copy()
-    numeric = np.fromiter((w[0].isdigit() for t in prep.main if isinstance(t, Title) for w in dict.fromkeys(t.words)),
+    titles = map(prep.main.__getitem__, rows)
+    numeric = np.fromiter((w[0].isdigit() for t in titles if isinstance(t, Title) for w in dict.fromkeys(t.words)),
                           dtype=bool, count=len(weights.indices))
     out.data = np.where(numeric, 0.0, out.data)
     out.eliminate_zeros()
@@ -165,21 +167,32 @@ def _heaviest(left: sparse.csr_matrix, k: np.ndarray) -> np.ndarray:
 
 
 class BulkScorer:
-    """Tracker scores of many pairs at once (see the module docstring); built once per table."""
+    """Tracker scores of many pairs at once (see the module docstring); built once per table.
 
-    def __init__(self, prep: Prepared, sig: Signatures) -> None:
+    ``rows``: the only rows pairs will be asked about (all when not given). A search focused on the
+    rows that changed asks about a fraction of a big table, and the word matrices are built for
+    those rows alone; a pair with another row is left to the scorer (NaN)."""
+
+    def __init__(self, prep: Prepared, sig: Signatures, rows: np.ndarray | None = None) -> None:
         self.prep, self.sig = prep, sig
-        self.weights, self.present, self.totals, self.vocab = _word_matrices(prep)
+        n = len(prep.main)
+        chosen = list(range(n)) if rows is None else np.unique(rows).tolist()
+        # a row's place in the matrices; -1 for a row left out
+        self.local = np.full(n, -1, dtype=np.int64)
+        self.local[chosen] = np.arange(len(chosen))
+        self.weights, self.present, self.totals, self.vocab = _word_matrices(prep, chosen)
         # numbers are never a retyped word ("Task 5" / "Task 2000"): only letter words left over count
-        self.lettered = _lettered(prep, self.weights)
+        self.lettered = _lettered(prep, self.weights, chosen)
         self.letter_totals = np.asarray(self.lettered.sum(axis=1)).ravel()
-        self.is_title = np.fromiter((isinstance(t, Title) for t in prep.main), dtype=bool, count=len(prep.main))
+        self.is_title = np.fromiter((isinstance(prep.main[i], Title) for i in chosen), dtype=bool, count=len(chosen))
         self.cache: dict = {}
 
     def figures(self, a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(score or an upper bound of it, is it the score) for the compatible pairs ``(a[k], b[k])``.
         Exact (up to the scorer's rounding) unless both titles have words the other lacks, or a guard
-        may still fire (``signature.settled``)."""
+        may still fire (``signature.settled``). Both rows of every pair must be among the scorer's rows."""
+        ga, gb = a, b
+        a, b = self.local[ga], self.local[gb]
         shared_a = np.asarray(self.weights[a].multiply(self.present[b]).sum(axis=1)).ravel()
         shared_b = np.asarray(self.present[a].multiply(self.weights[b]).sum(axis=1)).ravel()
         totals = self.totals
@@ -201,13 +214,13 @@ class BulkScorer:
             at_a, at_b = left_a.indptr[:-1][one], left_b.indptr[:-1][one]
             retyped[one] = self._retyped(left_a.indices[at_a], left_b.indices[at_b]) * (left_a.data[at_a] + left_b.data[at_b])
         keys = self.prep.keys
-        chars = process.cpdist([keys[i] for i in a.tolist()], [keys[j] for j in b.tolist()], scorer=fuzz.ratio,
+        chars = process.cpdist([keys[i] for i in ga.tolist()], [keys[j] for j in gb.tolist()], scorer=fuzz.ratio,
                                processor=None, workers=-1, dtype=np.float64) / 100
         words = np.minimum(1.0, (shared_a + shared_b + retyped) / np.maximum(total, 1e-12))
         title = np.where(total > 0, 0.5 * words + 0.5 * chars, 1.0)
         title = np.where(self.is_title[a] & self.is_title[b], title, 0.0)
-        figure = np.clip(title + _nudges(self.prep, a, b, self.cache), 0.0, 1.0)
-        return figure, (~both_left | one) & settled(self.sig, a, b)
+        figure = np.clip(title + _nudges(self.prep, ga, gb, self.cache), 0.0, 1.0)
+        return figure, (~both_left | one) & settled(self.sig, ga, gb)
 
     def _retyped(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
         """How alike word ``x[k]`` and word ``y[k]`` are (vocabulary ids), as the scorer counts them."""
@@ -225,6 +238,7 @@ class BulkScorer:
         if not len(pairs):
             return out
         fits = compatible(self.sig, pairs[:, 0], pairs[:, 1])
+        fits &= (self.local[pairs[:, 0]] >= 0) & (self.local[pairs[:, 1]] >= 0)
         figure, exact = self.figures(pairs[fits, 0], pairs[fits, 1])
         out[fits] = np.where(exact, np.round(figure, 4), np.nan)
         return out
