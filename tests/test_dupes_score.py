@@ -215,3 +215,6 @@ def test_scores_worked_out_in_bulk_are_the_scorers():
     assert np.array_equal(partial[within], figures[within], equal_nan=True)
     assert (partial[within] == partial[within]).sum() >= 3
     assert np.isnan(partial[~within]).all()
+    # and pruning with it keeps those pairs for the scorer, whatever they would score
+    bound, exact = BulkScorer(prep, signatures(prep.main), some).figures(pairs[:, 0], pairs[:, 1])
+    assert (bound[~within] == 1.0).all() and not exact[~within].any()

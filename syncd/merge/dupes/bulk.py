@@ -171,7 +171,7 @@ class BulkScorer:
 
     ``rows``: the only rows pairs will be asked about (all when not given). A search focused on the
     rows that changed asks about a fraction of a big table, and the word matrices are built for
-    those rows alone; a pair with another row is left to the scorer (NaN)."""
+    those rows alone; a pair with another row is left to the one-by-one scorer."""
 
     def __init__(self, prep: Prepared, sig: Signatures, rows: np.ndarray | None = None) -> None:
         self.prep, self.sig = prep, sig
@@ -190,9 +190,18 @@ class BulkScorer:
     def figures(self, a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(score or an upper bound of it, is it the score) for the compatible pairs ``(a[k], b[k])``.
         Exact (up to the scorer's rounding) unless both titles have words the other lacks, or a guard
-        may still fire (``signature.settled``). Both rows of every pair must be among the scorer's rows."""
-        ga, gb = a, b
-        a, b = self.local[ga], self.local[gb]
+        may still fire (``signature.settled``). A pair with a row the scorer was not built for gets
+        the bound 1.0, not exact: it is kept, and the one-by-one scorer settles it."""
+        inside = (self.local[a] >= 0) & (self.local[b] >= 0)
+        if inside.all():
+            return self._figures(a, b)
+        figure, exact = np.ones(len(a)), np.zeros(len(a), dtype=bool)
+        if inside.any():
+            figure[inside], exact[inside] = self._figures(a[inside], b[inside])
+        return figure, exact
+
+    def _figures(self, ga: np.ndarray, gb: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        a, b = self.local[ga], self.local[gb]  # the rows' places in the word matrices
         shared_a = np.asarray(self.weights[a].multiply(self.present[b]).sum(axis=1)).ravel()
         shared_b = np.asarray(self.present[a].multiply(self.weights[b]).sum(axis=1)).ravel()
         totals = self.totals
@@ -238,7 +247,6 @@ class BulkScorer:
         if not len(pairs):
             return out
         fits = compatible(self.sig, pairs[:, 0], pairs[:, 1])
-        fits &= (self.local[pairs[:, 0]] >= 0) & (self.local[pairs[:, 1]] >= 0)
         figure, exact = self.figures(pairs[fits, 0], pairs[fits, 1])
         out[fits] = np.where(exact, np.round(figure, 4), np.nan)
         return out
