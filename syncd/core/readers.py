@@ -18,7 +18,7 @@ fail at all, the copies not read yet are read here instead: slower, never lost.
 from __future__ import annotations
 
 import multiprocessing
-from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures import Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor
 from typing import Iterator
 
 from syncd.errors import CopyRejected
@@ -56,19 +56,6 @@ def _outcome(sent: tuple) -> Outcome:
     return sent[1]
 
 
-def _in_threads(todo: list[Item], apart: list[int], sheet: str | None) -> Iterator[tuple[int, Item, Outcome]]:
-    with ThreadPoolExecutor(max_workers=READ_WORKERS, thread_name_prefix="syncd-read") as pool:
-        futures = {n: pool.submit(read_one, *todo[n][:2], sheet) for n in apart}
-        try:
-            for i, item in enumerate(todo):
-                future = futures.pop(i, None)
-                # read_one turns every problem with a copy into a CopyRejected: result() does not raise
-                yield i, item, future.result() if future is not None else read_one(item[0], item[1], sheet)
-        finally:
-            for future in futures.values():
-                future.cancel()
-
-
 def read_all(todo: list[Item], sheet: str | None) -> Iterator[tuple[int, Item, Outcome]]:
     """``(index, item, SheetRead or CopyRejected)`` for each copy of ``todo``, in order."""
     apart = [n for n, (source, _, _) in enumerate(todo) if source.concurrent_reads]
@@ -77,17 +64,19 @@ def read_all(todo: list[Item], sheet: str | None) -> Iterator[tuple[int, Item, O
         for i, item in enumerate(todo):
             yield i, item, read_one(item[0], item[1], sheet)
         return
-    if size < PROCESS_BYTES:
-        yield from _in_threads(todo, apart, sheet)
-        return
-    pool: ProcessPoolExecutor | None = None
+    pool: Executor | None = None
     futures: dict[int, Future] = {}
     try:
-        pool = ProcessPoolExecutor(max_workers=min(READ_WORKERS, len(apart)),
-                                   mp_context=multiprocessing.get_context("spawn"))
+        if size < PROCESS_BYTES:
+            pool = ThreadPoolExecutor(max_workers=READ_WORKERS, thread_name_prefix="syncd-read")
+            job, sent = read_one, (lambda got: got)
+        else:
+            pool = ProcessPoolExecutor(max_workers=min(READ_WORKERS, len(apart)),
+                                       mp_context=multiprocessing.get_context("spawn"))
+            job, sent = _in_child, _outcome
         for n in apart:
-            futures[n] = pool.submit(_in_child, *todo[n][:2], sheet)
-    except Exception:  # noqa: BLE001 - no processes to be had: what was not sent is read here
+            futures[n] = pool.submit(job, *todo[n][:2], sheet)
+    except Exception:  # noqa: BLE001 - no processes or threads to be had: what was not sent is read here
         pass
     try:
         for i, item in enumerate(todo):
@@ -95,8 +84,8 @@ def read_all(todo: list[Item], sheet: str | None) -> Iterator[tuple[int, Item, O
             got = None
             if future is not None:
                 try:
-                    got = _outcome(future.result())
-                except Exception:  # noqa: BLE001 - the process failed, not the copy: read it here
+                    got = sent(future.result())
+                except Exception:  # noqa: BLE001 - the helper failed, not the copy: read it here
                     got = None
             yield i, item, got if got is not None else read_one(item[0], item[1], sheet)
     finally:
