@@ -76,6 +76,7 @@ class CopyTaker:
         return self.early if state is not None else None
 
     def early(self, a: Arrival) -> None:
+        """Merge ``a`` now, onto the state the copies read before it made (see the module docstring)."""
         if self._early_stopped or self._early_from is None:
             return
         if self._early and arrival_order(a) < arrival_order(self._early[-1].arrival):
@@ -93,8 +94,8 @@ class CopyTaker:
             for a in arrivals:
                 self._took(a, None, True, None, counts=counts_for(result, a.ref.name))
             return result.state
-        ready = 0  # the early merges made in the order the copies are taken in
-        while ready < min(len(self._early), len(arrivals)) and self._early[ready].arrival is arrivals[ready]:
+        ready = 0  # the early merges made onto this state, in the order the copies are taken in
+        while state is self._early_from and ready < min(len(self._early), len(arrivals)) and self._early[ready].arrival is arrivals[ready]:
             ready += 1
         for i, a in enumerate(arrivals):
             if progress:
