@@ -82,6 +82,7 @@ bench: venv
 
 bench-quick: venv
 	$(VPY) -m bench --quick
+	$(VPY) -m bench.stages --quick
 
 clean:
 	rm -rf $(DEMO_DIR) build dist .pytest_cache .hypothesis
