@@ -213,3 +213,61 @@ def test_a_big_tracker_keeps_its_flags_while_later_syncs_search_only_what_change
     settings = DupeSettings(title="Task", tracker=True)  # what the sync searched with
     assert sorted(table.rows[n][at_id] for n in earlier.focus(edited, settings)) == ["T-30", "T-6", "T-99"]
     assert earlier.focus(edited, DupeSettings(title="Task", tracker=True, threshold=0.9)) is None
+
+
+def _formatted_team_with_a_copy(root) -> Team:
+    t = Team(root)
+    write_copy(t.inbox / "tracker.xlsx", COLUMNS, DUP_ROWS, author="Maria", modified=at(1))
+    t.sync()
+    from openpyxl.styles import Font
+
+    wb = openpyxl.load_workbook(t.canonical)
+    wb["Tasks"]["B1"].font = Font(bold=True, color="FFC00000")
+    wb["Tasks"].column_dimensions["B"].width = 41
+    wb.save(t.canonical)
+    copy_from_canonical(t.canonical, t.inbox / "ann.xlsx", author="Ann", modified=at(2),
+                        edit=lambda ws: (set_value(ws, "T-2", "Status", "Done"),
+                                         add_row(ws, {"ID": "T-8", "Task": "Write the press release", "Owner": "Eve"})))
+    return t
+
+
+def test_a_big_trackers_search_beside_the_write_gives_the_same_canonical_and_journal(tmp_path, monkeypatch):
+    """From 20,000 rows the search runs in a forked process while this one opens the canonical and
+    encodes the table for the journal: what comes out must be exactly what the plain order gives."""
+    import os
+
+    import syncd.core.engine as engine
+
+    plain = _formatted_team_with_a_copy(tmp_path / "plain")
+    plain.sync()
+    beside = _formatted_team_with_a_copy(tmp_path / "beside")
+    searched_in = tmp_path / "searched in"
+    real = engine.settle_duplicates
+
+    def noting_where(*args, **kwargs):
+        searched_in.write_text(str(os.getpid()))
+        return real(*args, **kwargs)
+
+    import syncd.workbook.write as write
+
+    opened_at_write = []
+    monkeypatch.setattr(write, "open_template", lambda *a, **k: opened_at_write.append(a) or None)
+    monkeypatch.setattr(engine, "settle_duplicates", noting_where)
+    monkeypatch.setattr(engine, "BESIDE_ROWS", 0)
+    beside.sync()
+    assert int(searched_in.read_text()) != os.getpid()  # it did run beside
+    assert opened_at_write == []  # the write used the canonical opened meanwhile
+
+    def shown(team, name):  # row ids are drawn anew in each team folder
+        return [{k: v for k, v in r.items() if k not in ("syncd id", "Row ids")} for r in team.sheet(name)]
+
+    for name in ("Tasks", "Duplicates", "Conflicts", "Archive"):
+        assert shown(beside, name) == shown(plain, name), name
+    assert shown(beside, "Duplicates") and beside.by_id()["T-2"]["Status"] == "Done"
+    ws = openpyxl.load_workbook(beside.canonical)["Tasks"]
+    assert ws["B1"].font.bold and ws["B1"].font.color.rgb == "FFC00000" and ws.column_dimensions["B"].width == 41
+    assert beside.cell("T-7", "Task").comment is not None  # still flagged as a duplicate of T-1
+    with Journal(beside.root / ".syncd" / "journal.sqlite") as j, Journal(plain.root / ".syncd" / "journal.sqlite") as k:
+        assert j.latest("tasks").table.rows == k.latest("tasks").table.rows
+        assert j.latest("tasks").table.row_ids == tuple(r["syncd id"] for r in beside.sheet("Tasks"))
+        assert j.latest("tasks").gen == k.latest("tasks").gen == 2

@@ -49,3 +49,54 @@ def test_small_batches_and_single_core_machines_stay_in_process(monkeypatch):
     assert {pid for _, pid in workers.split_map(_square_with_pid, list(range(100)))} == {os.getpid()}
     monkeypatch.setattr(workers, "cores", lambda: 1)
     assert {pid for _, pid in workers.split_map(_square_with_pid, list(range(20_000)), 1_000)} == {os.getpid()}
+
+
+# --- beside: one computation in a child while the parent does something else -----------------
+
+
+def _beside_run(monkeypatch, fn):
+    monkeypatch.setattr(workers, "cores", lambda: 2)
+    seen = []
+    got = workers.beside(fn, lambda: seen.append(os.getpid()))
+    assert seen == [os.getpid()]  # the other work ran here, once
+    return got
+
+
+def test_beside_computes_in_a_child_while_the_parent_works(monkeypatch):
+    got = _beside_run(monkeypatch, lambda: (sum(range(1000)), os.getpid()))
+    assert got[0] == 499500 and got[1] != os.getpid()
+
+
+def test_beside_a_child_that_dies_costs_time_not_the_result(monkeypatch, tmp_path):
+    parent = os.getpid()
+
+    def dies_in_the_child():
+        if os.getpid() != parent:
+            (tmp_path / "child ran").touch()
+            os._exit(3)
+        return "computed here"
+
+    assert _beside_run(monkeypatch, dies_in_the_child) == "computed here"
+    assert (tmp_path / "child ran").exists()
+
+
+def test_beside_a_failing_or_unsendable_result_is_computed_here(monkeypatch):
+    parent = os.getpid()
+
+    def fails_in_the_child():
+        if os.getpid() != parent:
+            raise RuntimeError("only there")
+        return "computed here"
+
+    assert _beside_run(monkeypatch, fails_in_the_child) == "computed here"
+    # a lambda does not pickle: the child cannot send it, so the parent computes it
+    assert _beside_run(monkeypatch, lambda: (lambda: os.getpid()))() == os.getpid()
+
+
+def test_beside_without_a_second_core_or_fork_stays_in_process(monkeypatch):
+    monkeypatch.setenv("SYNCD_WORKERS", "1")
+    assert _beside_run(monkeypatch, os.getpid) == os.getpid()
+    monkeypatch.delenv("SYNCD_WORKERS")
+    monkeypatch.setattr(workers, "cores", lambda: 1)
+    seen = []
+    assert workers.beside(os.getpid, lambda: seen.append(1)) == os.getpid() and seen == [1]

@@ -24,7 +24,6 @@ from dataclasses import dataclass
 from typing import Iterable
 
 from syncd.config import TrackerConfig
-from syncd.core.journal import Journal
 from syncd.core.workers import split_map
 from syncd.merge import ArchivedRow, CellChange, Conflict, ConflictValue, MergeResult, Provenance, State
 from syncd.merge.dupes import DupeSettings, UnknownColumn, combine_rows, find_duplicates
@@ -239,15 +238,17 @@ def _pairs(ids: Iterable[str]) -> list[tuple[str, str]]:
     return [(a, b) for n, a in enumerate(ids) for b in ids[n + 1:]]
 
 
-def settle_duplicates(state: State, canon: SheetRead | None, journal: Journal,
+def settle_duplicates(state: State, canon: SheetRead | None, stored: dict[tuple[str, str], str],
                       tracker: TrackerConfig, earlier: Earlier | None = None) -> DupeOutcome:
     """Run the duplicates step on ``state`` (see the module docstring). ``canon`` is the canonical as
-    read this pass (``None`` when it was not re-read because nobody touched it); ``earlier`` the last
-    search, when the journal has it (only changed rows are then searched from)."""
+    read this pass (``None`` when it was not re-read because nobody touched it); ``stored`` the
+    team's decisions so far (``Journal.dupe_decisions``); ``earlier`` the last search, when the
+    journal has it (only changed rows are then searched from). Pure: it reads no file and no
+    journal, so it can run in a process of its own. When no rows are merged, the outcome's state is
+    ``state`` itself."""
     config = tracker.duplicates
     if not config.enabled:
         return DupeOutcome(state, MergeResult(state))
-    stored = journal.dupe_decisions(tracker.name)
     settings = DupeSettings(columns=config.columns, title=tracker.title, threshold=config.threshold, tracker=True)
     work = _Work(state, _title_column(state.table, settings))
     decisions: list[tuple[str, str, str]] = []
@@ -271,7 +272,7 @@ def settle_duplicates(state: State, canon: SheetRead | None, journal: Journal,
             decisions += work.merge([work.order[i] for i in c.rows], AUTO_LABEL)
         if auto:
             clusters = _clusters(work, settings, apart, problems, earlier)
-    new_state = work.state()
+    new_state = work.state() if work.archived else state  # every merge archives the rows merged away
     result = MergeResult(new_state, changes=tuple(work.changes), archived=tuple(work.archived),
                          conflicts=tuple(work.conflicts))
     sheet, notes = _flag(work, clusters, unread)

@@ -21,16 +21,17 @@ from pathlib import Path
 from typing import Any, Callable
 
 from syncd.config import Config, TrackerConfig
-from syncd.core import collector
+from syncd.core import codec, collector
 from syncd.core.canonical_file import Snapshot, canonical_meta, file_hash, marked_read_only, snapshot_of
 from syncd.core.duplicates import DupeOutcome, Earlier, settle_duplicates
 from syncd.core.intake import Intake, Progress, build_sources, file_time, gather
 from syncd.core.journal import Generation, Journal, NewConflict, NewCopy, Outcome, StoredConflict
 from syncd.core.lock import StateLock
 from syncd.core.records import DUPLICATES_LABEL, archive_entry, describe, new_conflict
-from syncd.core.render import build_doc
+from syncd.core.render import build_doc, extra_sheet_titles
 from syncd.core.report import ConflictReport, CopyReport, TrackerReport
 from syncd.core.taking import CopyTaker, dedupe_ids
+from syncd.core.workers import beside
 from syncd.errors import CanonicalChanged, CanonicalError, CopyRejected, SourceChanged, SyncdError
 from syncd.merge import (
     MergeOptions,
@@ -44,10 +45,13 @@ from syncd.model import SheetRead, Table
 from syncd.sources.base import Source
 from syncd.workbook.atomic import remove_stale_temps
 from syncd.workbook.read import read_sheet
+from syncd.workbook.template import Opened, open_ahead as open_ahead_of_write
 from syncd.workbook.write import CanonicalDoc, write_canonical
 
 JOURNAL_NAME = "journal.sqlite"
 MAX_ATTEMPTS = 3
+#: From this many rows, the duplicate search runs in a process beside the preparation of the write.
+BESIDE_ROWS = 20_000
 
 
 def journal_path(config: Config) -> Path:
@@ -129,6 +133,9 @@ class _Pass:
         self.mirror_labels = {s.label for s in sources if s.can_write_back}
         self.mirror_stale = False
         self.dupes: DupeOutcome | None = None
+        # worked out while duplicates were searched: the canonical opened for the write, the table encoded
+        self._opened: Opened | None = None
+        self._encoded: tuple[Table, bytes] | None = None
 
     # -- the pass ---------------------------------------------------------------------------------
 
@@ -157,7 +164,9 @@ class _Pass:
         state = self.taker.take(intake.arrivals, state, self.progress)
         # finding duplicates scans the whole table: only worth it when something may have changed them
         if latest is None or snapshot is None or canon is not None or any(r.changed for _, r in self.results):
-            state = self._duplicates(state, canon, latest)
+            # a copy changed something, so the canonical is written: its formatting is read meanwhile
+            ahead = snapshot is not None and not self.dry_run and any(r.changed for _, r in self.results)
+            state = self._duplicates(state, canon, latest, write_follows=ahead)
         stored = self.journal.conflicts(name)
         resolved = self._resolved(stored, canon_changes | self.taker.settled, state)
         changed = (
@@ -224,10 +233,35 @@ class _Pass:
         touched |= {(c.row_id, None) for c in result.changes}
         return result.state, touched
 
-    def _duplicates(self, state: State, canon: SheetRead | None, latest: Generation | None) -> State:
-        """Decisions typed on the Duplicates sheet, automatic merges, and the duplicates to flag."""
+    def _duplicates(self, state: State, canon: SheetRead | None, latest: Generation | None,
+                    write_follows: bool) -> State:
+        """Decisions typed on the Duplicates sheet, automatic merges, and the duplicates to flag.
+
+        When ``write_follows`` on a big tracker, the search runs in a forked process while this one
+        opens the canonical for the write to come and encodes the table for the journal (on 100,000
+        rows: a 3 s search beside 1.3 s of work that waited for it before). The titles the search
+        parses there are not remembered here for the daemon's next search: it runs beside the next
+        write again."""
         earlier = Earlier.from_summary(latest.summary, latest.table) if latest else None
-        self.dupes = settle_duplicates(state, canon, self.journal, self.t, earlier)
+        stored = self.journal.dupe_decisions(self.t.name)
+        if not write_follows or not self.t.duplicates.enabled or len(state.table) < BESIDE_ROWS:
+            self.dupes = settle_duplicates(state, canon, stored, self.t, earlier)
+        else:
+            def search() -> tuple[DupeOutcome, bool]:
+                got = settle_duplicates(state, canon, stored, self.t, earlier)
+                if got.state is not state:
+                    return got, False
+                # no row merged: this process holds that state already, so it is not sent back
+                return replace(got, state=None, result=replace(got.result, state=None)), True
+
+            def meanwhile() -> None:
+                sheets = extra_sheet_titles(duplicates=True)
+                self._opened = open_ahead_of_write(self.t.canonical, self.t.sheet or "Tasks", sheets, self._own_hash)
+                # the table as the journal stores it, for when no row is merged as a duplicate
+                self._encoded = (state.table, codec.encode_table(state.table))
+
+            got, same = beside(search, meanwhile)
+            self.dupes = replace(got, state=state, result=replace(got.result, state=state)) if same else got
         result = self.dupes.result
         if result.changed or result.conflicts:
             self.results.append((DUPLICATES_LABEL, result))
@@ -273,6 +307,7 @@ class _Pass:
             summary=self._summary(), copies=tuple(self.taker.new_copies),
             new_conflicts=tuple(new_conflicts), resolved=tuple(resolved), archived=tuple(archived),
             changes=tuple(changes), dupe_decisions=self.dupes.decisions if self.dupes else (),
+            table_blob=self._encoded[1] if self._encoded and self._encoded[0] is state.table else None,
         )
         if snapshot is not None and marked_read_only(self.t.canonical):
             # Windows refuses to replace a read-only file and POSIX would silently do it; refuse on both.
@@ -294,7 +329,8 @@ class _Pass:
                                  f"{exc.strerror or exc}. Fix `canonical` in the configuration.") from None
         try:
             write_canonical(doc, self.t.canonical, template=self.t.canonical if snapshot else None,
-                            before_replace=unchanged_since_read, template_digest=self._own_hash)
+                            before_replace=unchanged_since_read, template_digest=self._own_hash,
+                            opened=self._opened)
         except BaseException:
             self.journal.drop_pending(name)
             raise

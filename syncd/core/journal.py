@@ -243,7 +243,7 @@ class Journal:
                 db.execute("INSERT OR REPLACE INTO tracker VALUES (?, ?)", (tracker, o.lineage))
             db.execute(
                 "INSERT INTO generation VALUES (?, ?, 'pending', ?, ?, ?, ?, ?)",
-                (tracker, o.gen, _now(), codec.encode_table(o.table), codec.dumps(prov), o.canonical_hash,
+                (tracker, o.gen, _now(), o.table_blob or codec.encode_table(o.table), codec.dumps(prov), o.canonical_hash,
                  codec.dumps(o.summary).decode()),
             )
             for c in o.copies:
@@ -433,3 +433,5 @@ class Outcome:
     changes: tuple[Any, ...] = ()  # syncd.merge.CellChange
     #: decisions on possible duplicates: (row id, row id, "keep both" | "merge")
     dupe_decisions: tuple[tuple[str, str, str], ...] = ()
+    #: ``codec.encode_table(table)`` when it was worked out ahead (while duplicates were searched)
+    table_blob: bytes | None = None

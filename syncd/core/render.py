@@ -89,6 +89,11 @@ def conflict_notes(conflicts: Iterable[StoredConflict], table: Table, title_colu
     return tuple(notes)
 
 
+def extra_sheet_titles(duplicates: bool) -> tuple[str, ...]:
+    """The sheets ``build_doc`` puts after the data sheet, in order (``duplicates``: a Duplicates sheet is given)."""
+    return (CONFLICTS_SHEET, DUPLICATES_SHEET, ARCHIVE_SHEET) if duplicates else (CONFLICTS_SHEET, ARCHIVE_SHEET)
+
+
 def build_doc(
     *,
     table: Table,

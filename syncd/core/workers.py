@@ -10,6 +10,10 @@ memory (nothing is copied in), computes its half and sends back only the results
 the first half meanwhile. Small batches, machines with one core and platforms without ``fork`` keep
 the plain loop: the results are the same either way, and a child that cannot be started or dies
 only means the parent computes that half itself.
+
+``beside`` runs one whole computation (a big tracker's duplicate search) in a forked child while
+the parent does other work that does not depend on it (opening the canonical for the write), with
+the same fallbacks.
 """
 
 from __future__ import annotations
@@ -81,3 +85,60 @@ def split_map(fn: Callable[[Sequence[T]], list[R]], items: Sequence[T], min_item
         gc.unfreeze()
         _job = None
     return first + rest
+
+
+_beside: Callable[[], object] | None = None
+
+
+def _beside_child(send) -> None:
+    gc.disable()  # as in _child_half: the inherited objects stay the parent's pages
+    assert _beside is not None
+    try:
+        got = (True, _beside())
+    except BaseException:  # noqa: BLE001 - the parent computes it again and sees what goes wrong itself
+        got = (False, None)
+    try:
+        send.send(got)
+    except Exception:  # noqa: BLE001 - a result that does not pickle: the parent computes it
+        send.send((False, None))
+
+
+def beside(fn: Callable[[], R], meanwhile: Callable[[], None]) -> R:
+    """``fn()``, computed in a forked child while this process runs ``meanwhile()``.
+
+    For two steps that do not depend on each other, each a second or more of Python work: the
+    duplicate search (``fn``, pure: it only reads memory) and opening the previous canonical to
+    keep its formatting (``meanwhile``, which needs this process's objects). Without a second core
+    or ``fork``, or when the child cannot start, dies or fails, ``fn()`` runs here: the same result,
+    later. ``fn``'s result must pickle.
+    """
+    if cores() < 2 or not _forkable():
+        meanwhile()
+        return fn()
+    global _beside
+    ctx = multiprocessing.get_context("fork")
+    receive, send = ctx.Pipe(duplex=False)
+    _beside = fn
+    gc.freeze()
+    child = None
+    try:
+        try:
+            child = ctx.Process(target=_beside_child, args=(send,), name="syncd-beside")
+            child.start()
+        except OSError:  # no child to be had (out of memory, process limit)
+            child = None
+        send.close()  # the child holds the sending end now: a child that dies means end of file here
+        meanwhile()
+        if child is not None:
+            try:
+                ok, got = receive.recv()
+            except (EOFError, OSError):
+                ok, got = False, None
+            child.join()
+            if ok:
+                return got
+        return fn()
+    finally:
+        gc.unfreeze()
+        receive.close()
+        _beside = None

@@ -101,6 +101,29 @@ def open_template(
     return wb, old
 
 
+@dataclass(frozen=True)
+class Opened:
+    """A template opened ahead of its write (while the duplicate search runs on the other core):
+    ``open_template``'s arguments and what it gave. Good for one write only: the write changes it."""
+
+    path: str
+    sheet: str
+    replaced: tuple[str, ...]
+    trusted_digest: str | None
+    loaded: tuple[Workbook, OldSheet] | None
+
+    def serves(self, path: str | os.PathLike, sheet: str, replaced: Sequence[str], trusted_digest: str | None) -> bool:
+        return (self.path, self.sheet, self.replaced, self.trusted_digest) == (
+            os.fspath(path), sheet, tuple(replaced), trusted_digest)
+
+
+def open_ahead(path: str | os.PathLike, sheet: str, replaced: Sequence[str] = (),
+               trusted_digest: str | None = None) -> Opened:
+    """``open_template`` now, for a ``write_canonical`` to come (its ``opened``)."""
+    return Opened(os.fspath(path), sheet, tuple(replaced), trusted_digest,
+                  open_template(path, sheet, replaced, trusted_digest))
+
+
 def _digest(path: str | os.PathLike) -> str:
     h = hashlib.sha256()
     with open(path, "rb") as fh:

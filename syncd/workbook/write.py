@@ -29,7 +29,7 @@ from syncd.model import META_SHEET, ROW_ID_COLUMN, Table, WorkbookMeta
 from syncd.workbook import layout
 from syncd.workbook.atomic import atomic_write, describe_os_error
 from syncd.workbook.sheetxml import NO_STYLE, SheetData, XlsxBook, put_small_cell, write_plain_sheet
-from syncd.workbook.template import OldSheet, open_template
+from syncd.workbook.template import OldSheet, Opened, open_template
 
 
 NOTE_KINDS = ("conflict", "duplicate", "deleted")
@@ -75,6 +75,7 @@ def write_canonical(
     template: str | os.PathLike | None = None,
     before_replace: Callable[[], None] | None = None,
     template_digest: str | None = None,
+    opened: Opened | None = None,
 ) -> None:
     """Write ``doc`` as the canonical .xlsx at ``dest``, replacing it atomically.
 
@@ -94,6 +95,8 @@ def write_canonical(
 
     ``template_digest``: the SHA-256 (hex) of the canonical as syncd last wrote it. A template with
     exactly those bytes is syncd's own file and is not judged again as a hostile copy would be.
+    ``opened``: the template opened ahead (``template.open_ahead``), used when it was opened for
+    this very write (same file, sheet and sheets replaced), else the template is opened here.
 
     ``before_replace`` runs after the new file is safely on disk and just before it takes ``dest``'s
     place; if it raises, nothing is replaced and its exception propagates unchanged. Any other
@@ -108,7 +111,12 @@ def write_canonical(
             raise CanonicalError(f"could not write {name}: {problem} — choose another sheet name")
     _check_doc(doc)
     replaced = [title for title, _ in doc.extra_sheets]
-    loaded = open_template(template, doc.sheet, replaced, template_digest) if template is not None else None
+    if template is None:
+        loaded = None
+    elif opened is not None and opened.serves(template, doc.sheet, replaced, template_digest):
+        loaded = opened.loaded
+    else:
+        loaded = open_template(template, doc.sheet, replaced, template_digest)
     wb, old = loaded if loaded is not None else (Workbook(), OldSheet())
     if loaded is None:
         wb.remove(wb.active)
