@@ -18,8 +18,8 @@ from syncd.sources.folder import FolderSource
 class _Noting(FolderSource):
     """A folder that notes, beside each copy, which process read it."""
 
-    def read(self, ref, sheet):
-        got = super().read(ref, sheet)
+    def read(self, ref, sheet, held=None):
+        got = super().read(ref, sheet, held)
         (self.root / "read-by").mkdir(exist_ok=True)
         (self.root / "read-by" / ref.name).write_text(str(os.getpid()))
         (self.root / "read-by" / f"{ref.name}.thread").write_text(threading.current_thread().name)
@@ -30,11 +30,11 @@ class _DiesOnOne(_Noting):
     """A folder whose reader kills its process on one file, but only in a reading process (the
     machine ran out of memory there, say)."""
 
-    def read(self, ref, sheet):
+    def read(self, ref, sheet, held=None):
         if ref.name == "killer.xlsx" and os.environ.get("SYNCD_TEST_PARENT") != str(os.getpid()):
             (self.root / "a reader died").touch()
             os._exit(9)
-        return super().read(ref, sheet)
+        return super().read(ref, sheet, held)
 
 
 def _readers(folder):
@@ -99,3 +99,52 @@ def test_reading_processes_that_die_cost_time_not_copies(inbox, monkeypatch):
     assert isinstance(got["broken.xlsx"], CopyRejected)
     assert all(not isinstance(got[name], CopyRejected) for name in got if name != "broken.xlsx")
     assert (inbox / "a reader died").exists() and _readers(inbox)["killer.xlsx"] == os.getpid()
+
+
+def test_forked_readers_send_the_rows_syncd_holds_as_positions(tmp_path, monkeypatch):
+    # a one-shot sync forks its readers: they hold the generation too, and send only what differs
+    from test_held import _copy, _edits, _held
+
+    from syncd.workbook.read import read_sheet
+
+    monkeypatch.setattr(readers, "PROCESS_BYTES", 0)
+    monkeypatch.setattr(readers, "cores", lambda: 2)
+    held = _held()
+    for n in range(3):
+        _copy(tmp_path / f"copy{n}.xlsx", held, _edits if n else None)
+    source = _Noting(FolderSourceConfig(tmp_path))
+    kinds = []
+    real = readers._outcome
+    monkeypatch.setattr(readers, "_outcome", lambda sent, rows: kinds.append(sent[0]) or real(sent, rows))
+    got = list(readers.read_all(_todo(source), "Tasks", held))
+    assert kinds == ["held"] * 3 and os.getpid() not in _readers(tmp_path).values()
+    held_rows = set(map(id, held.rows))
+    for _, (_, ref, _), outcome in got:
+        assert outcome.table == read_sheet(ref.location, "Tasks").table
+        assert sum(id(row) in held_rows for row in outcome.table.rows) >= len(held.rows) - 12
+
+
+def test_readers_beside_other_threads_are_started_fresh(tmp_path, monkeypatch):
+    # a forked child could inherit a lock another thread (the daemon's watcher) holds, and hang on it
+    from test_held import _copy, _edits, _held
+
+    monkeypatch.setattr(readers, "PROCESS_BYTES", 0)
+    monkeypatch.setattr(readers, "cores", lambda: 2)
+    held = _held()
+    for n in range(2):
+        _copy(tmp_path / f"copy{n}.xlsx", held, _edits)
+    source = _Noting(FolderSourceConfig(tmp_path))
+    kinds = []
+    real = readers._outcome
+    monkeypatch.setattr(readers, "_outcome", lambda sent, rows: kinds.append(sent[0]) or real(sent, rows))
+    stop = threading.Event()
+    watcher = threading.Thread(target=stop.wait, name="watcher")
+    watcher.start()
+    try:
+        got = list(readers.read_all(_todo(source), "Tasks", held))
+    finally:
+        stop.set()
+        watcher.join()
+    assert kinds == ["read", "read"]  # whole tables from processes started fresh
+    plain = [readers.read_one(source, ref, "Tasks") for _, ref, _ in _todo(source)]
+    assert [o.table for _, _, o in got] == [p.table for p in plain]

@@ -158,7 +158,7 @@ class _Pass:
             else:
                 state, canon_changes = self._merge_canonical(canon, snapshot, state, latest, lineage)
         intake = gather(self.t, self.journal, self.sources, self.progress,
-                        on_arrival=self.taker.start(state, lineage))
+                        on_arrival=self.taker.start(state, lineage), held=latest.table if latest else None)
         if state is None and not intake.arrivals:
             return self._report(intake, latest.gen if latest else None, written=False, state=None)
         state = self.taker.take(intake.arrivals, state, self.progress)

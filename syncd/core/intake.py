@@ -16,7 +16,7 @@ from syncd.config import TrackerConfig
 from syncd.core.journal import Journal
 from syncd.core.readers import read_all
 from syncd.errors import CopyRejected, SourceError
-from syncd.model import SheetRead
+from syncd.model import SheetRead, Table
 from syncd.sources.base import CopyRef, Source
 from syncd.sources import build_source
 
@@ -81,12 +81,13 @@ def arrival_order(a: Arrival) -> tuple:
 
 def gather(
     tracker: TrackerConfig, journal: Journal, sources: list[Source], progress: Progress | None = None,
-    on_arrival: Callable[[Arrival], None] | None = None,
+    on_arrival: Callable[[Arrival], None] | None = None, held: Table | None = None,
 ) -> Intake:
     """The copies not taken yet, read, in ``arrival_order``. ``on_arrival`` is handed each copy the
     moment it has been read, while the others are still being read: copies are read oldest file
     first, so when their saved times agree with their files' times that is the order they are taken
-    in, and the caller can merge each one without waiting for the rest."""
+    in, and the caller can merge each one without waiting for the rest. ``held``: the table of the
+    generation the copies were most likely made from (their unchanged rows are then cheaper to read)."""
     refs: list[tuple[Source, CopyRef]] = []
     problems: list[str] = []
     for source in sources:
@@ -109,7 +110,7 @@ def gather(
         digests_this_pass.add(digest)
         todo.append((source, ref, digest))
     todo.sort(key=lambda item: (item[1].mtime, item[1].name))
-    for i, (source, ref, digest), outcome in read_all(todo, tracker.sheet):
+    for i, (source, ref, digest), outcome in read_all(todo, tracker.sheet, held):
         if progress:
             progress(ref.name, i, len(todo))
         if isinstance(outcome, CopyRejected):

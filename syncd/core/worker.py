@@ -68,8 +68,8 @@ class _Gate(Source):
     def fingerprint(self, ref: CopyRef) -> str:
         return self.inner.fingerprint(ref)
 
-    def read(self, ref: CopyRef, sheet: str | None) -> Any:
-        return self.inner.read(ref, sheet)
+    def read(self, ref: CopyRef, sheet: str | None, held: Any = None) -> Any:
+        return self.inner.read(ref, sheet, held)
 
     def mirrored_generation(self) -> int | None:
         return self.inner.mirrored_generation()

@@ -44,7 +44,8 @@ def cores() -> int:
         return os.cpu_count() or 1
 
 
-def _forkable() -> bool:
+def forkable() -> bool:
+    """Whether helper processes may be forked here (``SYNCD_WORKERS=1`` forbids it)."""
     return os.environ.get("SYNCD_WORKERS", "") != "1" and "fork" in multiprocessing.get_all_start_methods()
 
 
@@ -63,7 +64,7 @@ def split_map(fn: Callable[[Sequence[T]], list[R]], items: Sequence[T], min_item
     child runs it on the parent's memory as it was when the child started. Its results must pickle.
     """
     n = len(items)
-    if n < min_items or cores() < 2 or not _forkable():
+    if n < min_items or cores() < 2 or not forkable():
         return fn(items)
     global _job
     # the parent takes a little more: the child's half also pays for sending its results back
@@ -112,7 +113,7 @@ def beside(fn: Callable[[], R], meanwhile: Callable[[], None]) -> R:
     or ``fork``, or when the child cannot start, dies or fails, ``fn()`` runs here: the same result,
     later. ``fn``'s result must pickle.
     """
-    if cores() < 2 or not _forkable():
+    if cores() < 2 or not forkable():
         meanwhile()
         return fn()
     global _beside

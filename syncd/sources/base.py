@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 from syncd.model import SheetRead
 
 if TYPE_CHECKING:
+    from syncd.workbook.held import HeldRows
     from syncd.workbook.write import CanonicalDoc
 
 
@@ -54,8 +55,11 @@ class Source(ABC):
         """A content hash: equal for equal content, whatever the name or time. Raises ``CopyRejected``."""
 
     @abstractmethod
-    def read(self, ref: CopyRef, sheet: str | None) -> SheetRead:
-        """The copy's table. Raises ``CopyRejected`` naming the copy and the reason."""
+    def read(self, ref: CopyRef, sheet: str | None, held: "HeldRows | None" = None) -> SheetRead:
+        """The copy's table. Raises ``CopyRejected`` naming the copy and the reason.
+
+        ``held`` holds the rows of the generation syncd has (``syncd.workbook.held``); a source may
+        use them to read faster, and what it returns must be the same with them or without."""
 
     def mirrored_generation(self) -> int | None:
         """For ``can_write_back`` sources: the canonical generation this place last received, if known."""

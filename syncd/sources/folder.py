@@ -12,6 +12,7 @@ from syncd.config import FolderSourceConfig
 from syncd.errors import CopyRejected, SourceError
 from syncd.model import SheetRead
 from syncd.sources.base import CopyRef, Source
+from syncd.workbook.held import HeldRows
 from syncd.workbook.read import read_sheet
 
 #: Files that are never copies: Office and LibreOffice lock files, editors' and downloaders' temp files,
@@ -79,9 +80,9 @@ class FolderSource(Source):
                                "check it is not open in another program, then run syncd again") from None
         return h.hexdigest()
 
-    def read(self, ref: CopyRef, sheet: str | None) -> SheetRead:
+    def read(self, ref: CopyRef, sheet: str | None, held: HeldRows | None = None) -> SheetRead:
         try:
-            return read_sheet(ref.location, sheet)
+            return read_sheet(ref.location, sheet, held=held)
         except CopyRejected as exc:
             # name the file as the person sees it in their folder
             raise CopyRejected(ref.name, exc.reason, exc.advice) from None

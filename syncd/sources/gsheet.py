@@ -213,7 +213,7 @@ class GSheetSource(Source):
             self._fingerprint = self._fingerprint_of(ref.size, mem.salt)
         return self._fingerprint
 
-    def read(self, ref: CopyRef, sheet: str | None) -> SheetRead:
+    def read(self, ref: CopyRef, sheet: str | None, held: object = None) -> SheetRead:
         self._requested = sheet
         try:
             snap = self._fetch(sheet, sheet or "Tasks")

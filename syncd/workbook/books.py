@@ -20,11 +20,12 @@ from typing import Protocol
 import python_calamine as calamine
 
 from syncd.errors import CopyRejected
-from syncd.model import Value
+from syncd.model import Table, Value
 from syncd.workbook import guard
 from syncd.workbook.biff import BiffDamaged, read_biff_sheet
 from syncd.workbook.guard import Limits, display_name, reject
 from syncd.workbook.header import Merge, column_letter
+from syncd.workbook.held import HeldRows
 from syncd.workbook.values import CellTooLong, convert_rows
 
 
@@ -41,6 +42,8 @@ class Raw:
     row_offset: int = 0
     col_offset: int = 0
     merges: tuple[Merge, ...] = ()
+    #: the sheet's table, already cut out of its cells (``held.py``); ``rows`` is then empty
+    table: Table | None = None
 
 
 @dataclass(frozen=True)
@@ -84,8 +87,8 @@ def _convert(path, rows: list[list[object]], row_offset: int, col_offset: int, l
 
 
 class CalamineBook:
-    def __init__(self, path, source, limits: Limits) -> None:
-        self.path, self.limits = path, limits
+    def __init__(self, path, source, limits: Limits, held: HeldRows | None = None) -> None:
+        self.path, self.limits, self.held = path, limits, held
         try:
             self.wb = calamine.CalamineWorkbook.from_object(source)
             metas = self.wb.sheets_metadata
@@ -115,8 +118,15 @@ class CalamineBook:
         except Exception as e:  # noqa: BLE001
             raise ReaderFailed(str(e)) from None
         r0, c0 = start
-        rows = _convert(self.path, data, r0, c0, self.limits)
         rel = tuple(((a - r0, b - c0), (c - r0, d - c0)) for (a, b), (c, d) in merges)
+        if self.held is not None:
+            try:
+                table = self.held.table_from(data, r0, self.limits.max_cell_chars)
+            except CellTooLong as e:
+                raise cell_too_long(self.path, f"{column_letter(c0 + e.col)}{r0 + e.row + 1}", self.limits) from None
+            if table is not None:
+                return Raw([], r0, c0, rel, table)
+        rows = _convert(self.path, data, r0, c0, self.limits)
         return Raw(rows, r0, c0, rel)
 
 
@@ -211,14 +221,14 @@ def _repaired_ods(path) -> io.BytesIO:
     return out
 
 
-def _open_book(path, fmt: str, limits: Limits) -> tuple[Book, Book | None]:
+def _open_book(path, fmt: str, limits: Limits, held: HeldRows | None) -> tuple[Book, Book | None]:
     """The primary reader, and a fallback reader to use when the primary fails, if any."""
     if fmt == "xls":
         with open(path, "rb") as f:
             if f.read(8) != b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1":
                 return BiffBook(path, limits), None
     try:
-        book = CalamineBook(path, os.fspath(path), limits)
+        book = CalamineBook(path, os.fspath(path), limits, held)
     except ReaderFailed:
         book = None
     fallback: Book | None = None
@@ -259,9 +269,9 @@ class LazyBook:
 class Reader:
     """One read of one workbook: caches raw sheets and switches to the fallback reader once."""
 
-    def __init__(self, path, fmt: str, limits: Limits) -> None:
+    def __init__(self, path, fmt: str, limits: Limits, held: HeldRows | None = None) -> None:
         self.path, self.limits = path, limits
-        self.book, self.fallback = _open_book(path, fmt, limits)
+        self.book, self.fallback = _open_book(path, fmt, limits, held)
         self.cache: dict[str, Raw] = {}
 
     @property

@@ -87,7 +87,7 @@ def header_name(value: Value) -> str:
     return _NEWLINES.sub(" ", str(value)).strip()
 
 
-def _is_id_column(name: str) -> bool:
+def is_id_column(name: str) -> bool:
     return _SPACES.sub(" ", name).strip().casefold() == ROW_ID_COLUMN
 
 
@@ -110,7 +110,7 @@ def _unique(names: list[str]) -> list[str]:
     return out
 
 
-def _id_text(value: Value) -> str | None:
+def id_text(value: Value) -> str | None:
     if value is None:
         return None
     text = str(value).strip()
@@ -156,7 +156,7 @@ def build_table(
         name = header_name(header_row[j])
         names.append(name or f"Column {column_letter(col_offset + j)}")
 
-    id_pos = next((k for k, name in enumerate(names) if _is_id_column(name)), None)
+    id_pos = next((k for k, name in enumerate(names) if is_id_column(name)), None)
     keep = [k for k in range(len(used)) if k != id_pos]
     columns = _unique([names[k] for k in keep])
     keep_cols = [used[k] for k in keep]
@@ -179,7 +179,7 @@ def build_table(
         if set(map(type, raw_ids)) <= {str, type(None)}:  # as syncd writes them: text
             row_ids = [v.strip() or None if v is not None else None for v in raw_ids]
         else:
-            row_ids = [_id_text(v) for v in raw_ids]
+            row_ids = [id_text(v) for v in raw_ids]
     row_numbers = [row_offset + i + 1 for i, _ in data]
     return Table(
         columns=tuple(columns),

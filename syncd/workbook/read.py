@@ -17,6 +17,7 @@ from syncd.workbook.books import Raw, Reader, too_many_rows
 from syncd.workbook.csvfile import CsvCellTooLong, CsvTooBig, read_csv
 from syncd.workbook.guard import DEFAULT_LIMITS, Limits, check_file, display_name, reject
 from syncd.workbook.header import build_table, column_letter, detect_header
+from syncd.workbook.held import HeldRows
 from syncd.workbook.meta import file_mtime, parse_meta_sheet, read_docprops, read_ole_props
 
 #: Sheets syncd writes itself; never taken for the tracker table when choosing automatically.
@@ -24,6 +25,8 @@ SYNCD_SHEETS = (META_SHEET, "Conflicts", "Archive", "Duplicates")
 
 
 def _table(raw: Raw, header_index: int | None = None) -> Table | None:
+    if raw.table is not None:
+        return raw.table  # cut out already, its header in the first row
     if header_index is None:
         header_index = detect_header(raw.rows)
     if header_index is None:
@@ -158,6 +161,7 @@ def read_sheet(
     *,
     extras: tuple[str, ...] = ("Conflicts", "Archive", "Duplicates"),
     limits: Limits = DEFAULT_LIMITS,
+    held: HeldRows | None = None,
 ) -> SheetRead:
     """Read the tracker table from one file (.xlsx/.xlsm/.xltx, .xlsb, .xls, .ods, .csv/.tsv).
 
@@ -165,7 +169,8 @@ def read_sheet(
     without it, the first visible sheet that is not one of syncd's own and holds a header with at
     least one row under it, else the first visible sheet. Sheets named in ``extras`` are read too
     (header in row 1) into ``SheetRead.extras``; a problem with one of them only leaves it out.
-    For CSV the sheet name is the file name without its extension.
+    For CSV the sheet name is the file name without its extension. ``held`` (the rows of the
+    generation syncd holds, ``held.py``) only makes reading faster, never changes what is read.
 
     Raises ``syncd.errors.CopyRejected`` (file = the file's base name) for anything it cannot use,
     and never any other exception.
@@ -174,7 +179,7 @@ def read_sheet(
         fmt = check_file(path, limits)
         if fmt == "csv":
             return _read_csv_file(path, limits)
-        reader = Reader(path, fmt, limits)
+        reader = Reader(path, fmt, limits, held)
         name, table = _choose(reader, path, sheet, extras)
         _check_width(path, name, table, limits)
         return SheetRead(

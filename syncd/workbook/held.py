@@ -1,0 +1,130 @@
+"""A copy's unchanged rows, recognised by their row id in the raw cells instead of being typed again.
+
+Most rows of a copy are rows of the generation syncd holds, exactly as it wrote them. Typing a
+100,000-row sheet's cells (``values.convert_rows``) and cutting the table out of them
+(``header.build_table``) takes 0.5 s, and a reading process then spends 0.3 s packing the rows to
+send them. For a sheet laid out exactly as syncd writes it (its first row the held table's column
+names, then the ``syncd id`` column), each row carrying a held id is compared, as calamine handed it
+over, with that held row as calamine would hand it over; an equal row is the held row, and the
+table is made of the held rows themselves, so a reading process sends their positions only.
+
+What calamine hands over for a held row is predictable: text as it is, every number as a float
+(equal to the int it types as), dates as dates, an empty cell as ``""``. The one trap is
+``True == 1 == 1.0``, so rows with a bool on either side, and held rows with an int too big for a
+float, are always typed. Anything else that differs (spaces, a time typed as a duration, a date
+with a time) compares unequal and is typed as before: ``table_from`` gives exactly the table
+``build_table`` gives, or ``None`` when the sheet is not laid out that way.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from syncd.model import ROW_ID_COLUMN, Table
+from syncd.workbook.header import header_name, is_id_column, id_text
+from syncd.workbook.values import CellTooLong, convert_rows
+
+#: Below this many held rows, typing a copy outright costs less than getting the held rows ready.
+MIN_ROWS = 1_000
+#: Header names longer than this are not taken for a header row (``header.detect_header``).
+_MAX_HEADER_TEXT = 255
+_EXACT_INT = 2**53
+_AS_READ = {None: ""}
+
+
+class HeldRows:
+    """The rows of one table (a generation), to recognise in copies of it."""
+
+    def __init__(self, table: Table) -> None:
+        self.table = table
+        self._header = [*table.columns, ROW_ID_COLUMN]
+        self._ready = False
+        self._at: dict[str, int] = {}
+        self._as_read: list[list[Any] | None] = []
+        #: the table ``table_from`` made last and, per row, the held row it is (-1: typed)
+        self.last: tuple[Table, list[int]] | None = None
+
+    def prepare(self) -> None:
+        """Get the held rows ready (on first use, else): each held row as calamine hands it over."""
+        if self._ready or len(self.table) < MIN_ROWS:
+            return
+        empty = _AS_READ.get
+        for k, (row, rid) in enumerate(zip(self.table.rows, self.table.row_ids)):
+            cells = None
+            if rid is not None and rid == rid.strip() and self._plain(row):
+                cells = list(map(empty, row, row))
+                cells.append(rid)
+                self._at.setdefault(rid, k)
+            self._as_read.append(cells)
+        self._ready = True
+
+    @staticmethod
+    def _plain(row: tuple) -> bool:
+        """Whether typing the row's cells as calamine hands them over gives the row back: no bool,
+        no int past a float's, no integral float, no text that typing empties."""
+        types = set(map(type, row))
+        if bool in types:
+            return False
+        if int in types and not all(-_EXACT_INT < v < _EXACT_INT for v in row if type(v) is int):
+            return False
+        if float in types and any(v.is_integer() for v in row if type(v) is float):
+            return False
+        return not any(not v or v.isspace() for v in row if type(v) is str)
+
+    def table_from(self, data: list[list[Any]], row_offset: int, max_chars: int) -> Table | None:
+        """The table of a sheet's raw cells (``data``, its first row at 0-based sheet row
+        ``row_offset``), when its first row is the held table's header; else ``None``."""
+        if len(self.table) < MIN_ROWS or not data or len(data[0]) != len(self._header):
+            return None
+        head = data[0]
+        if not all(type(v) is str and len(v) <= _MAX_HEADER_TEXT for v in head):
+            return None
+        names = [header_name(v) for v in head]
+        if names != self._header or not is_id_column(names[-1]):
+            return None
+        if len({n.casefold() for n in names}) != len(names):
+            return None
+        self.prepare()
+        at, as_read, held = self._at.get, self._as_read, self.table.rows
+        places: list[int] = []
+        missed: list[int] = []
+        for i in range(1, len(data)):
+            row = data[i]
+            k = at(row[-1]) if type(row[-1]) is str else None
+            if k is not None and row == as_read[k] and bool not in map(type, row):
+                places.append(k)
+            else:
+                places.append(-1)
+                missed.append(i)
+        try:
+            typed = convert_rows([data[i] for i in missed], max_chars)
+        except CellTooLong as e:
+            raise CellTooLong(missed[e.row], e.col, e.length) from None
+        typed_at = dict(zip(missed, typed))
+        rows, ids, numbers, kept = [], [], [], []
+        for i, k in enumerate(places, 1):
+            if k >= 0:
+                rows.append(held[k])
+                ids.append(self.table.row_ids[k])
+            else:
+                cells = typed_at[i]
+                if cells.count(None) == len(cells):
+                    continue  # an empty row: no row of the table
+                rows.append(tuple(cells[:-1]))
+                ids.append(id_text(cells[-1]))
+            numbers.append(row_offset + i + 1)
+            kept.append(k)
+        table = Table(self.table.columns, tuple(rows), tuple(ids), tuple(numbers), header_row=row_offset + 1)
+        self.last = (table, kept)
+        return table
+
+    def compact(self, table: Table) -> list | None:
+        """``table``'s rows with each held one given as its position: what a reading process sends."""
+        if self.last is None or self.last[0] is not table:
+            return None
+        return [k if k >= 0 else row for k, row in zip(self.last[1], table.rows)]
+
+    def expand(self, rows: list) -> tuple:
+        """The rows ``compact`` gave, the held ones as the very rows held."""
+        held = self.table.rows
+        return tuple(held[x] if x.__class__ is int else x for x in rows)
