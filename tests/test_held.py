@@ -94,7 +94,6 @@ def test_rows_holding_what_equality_cannot_tell_apart_are_typed(tmp_path):
 def test_a_sheet_laid_out_otherwise_is_read_plainly(tmp_path, change):
     held = _held()
     columns = list(COLUMNS)
-    edit = None
     if change == "renamed":
         columns[1] = "Task name"
     elif change == "moved":
@@ -102,10 +101,11 @@ def test_a_sheet_laid_out_otherwise_is_read_plainly(tmp_path, change):
     else:
         columns.append("Channel")
 
-        def edit(rows, ids):
-            for r in rows:
-                r.append("Email")
-    table = _both(_copy(tmp_path / "copy.xlsx", held, edit, columns), held)
+    def add_channel(rows, ids):
+        for r in rows:
+            r.append("Email")
+
+    table = _both(_copy(tmp_path / "copy.xlsx", held, add_channel if change == "added" else None, columns), held)
     assert not any(row is held.rows[0] for row in table.rows)
 
 
