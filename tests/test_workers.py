@@ -100,3 +100,17 @@ def test_beside_without_a_second_core_or_fork_stays_in_process(monkeypatch):
     monkeypatch.setattr(workers, "cores", lambda: 1)
     seen = []
     assert workers.beside(os.getpid, lambda: seen.append(1)) == os.getpid() and seen == [1]
+
+
+def test_beside_other_threads_stays_in_process(monkeypatch):
+    # the daemon has threads: a forked search could inherit a lock one of them holds
+    import threading
+
+    stop = threading.Event()
+    watcher = threading.Thread(target=stop.wait, name="watcher")
+    watcher.start()
+    try:
+        assert _beside_run(monkeypatch, os.getpid) == os.getpid()
+    finally:
+        stop.set()
+        watcher.join()

@@ -21,6 +21,7 @@ from __future__ import annotations
 import gc
 import multiprocessing
 import os
+import threading
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from typing import Callable, Sequence, TypeVar
@@ -110,10 +111,11 @@ def beside(fn: Callable[[], R], meanwhile: Callable[[], None]) -> R:
     For two steps that do not depend on each other, each a second or more of Python work: the
     duplicate search (``fn``, pure: it only reads memory) and opening the previous canonical to
     keep its formatting (``meanwhile``, which needs this process's objects). Without a second core
-    or ``fork``, or when the child cannot start, dies or fails, ``fn()`` runs here: the same result,
-    later. ``fn``'s result must pickle.
+    or ``fork``, beside other threads (the daemon's: a whole search forked there could inherit a lock
+    one of them holds), or when the child cannot start, dies or fails, ``fn()`` runs here: the same
+    result, later. ``fn``'s result must pickle.
     """
-    if cores() < 2 or not forkable():
+    if cores() < 2 or not forkable() or threading.active_count() > 1:
         meanwhile()
         return fn()
     global _beside

@@ -17,7 +17,7 @@ from syncd.model import ROW_ID_COLUMN, Table, Value
 #: How many non-empty rows from the top may hold titles, notes and logos before the header.
 HEADER_SCAN_ROWS = 20
 #: Header names are labels; a longer text is a note or a data cell, not a column name.
-_MAX_HEADER_TEXT = 255
+MAX_HEADER_TEXT = 255
 #: How many rows below a candidate header are compared with it to tell a title from a header.
 _LOOKAHEAD = 5
 
@@ -68,7 +68,7 @@ def detect_header(rows: Sequence[Sequence[Value]], scan: int = HEADER_SCAN_ROWS)
             continue  # narrower than the data under it: a title or a note
         if wide_enough is None:
             wide_enough = i
-        texts = sum(1 for v in cells if isinstance(v, str) and len(v) <= _MAX_HEADER_TEXT)
+        texts = sum(1 for v in cells if isinstance(v, str) and len(v) <= MAX_HEADER_TEXT)
         if 2 * texts >= len(cells):
             return i
     return wide_enough if wide_enough is not None else window[0]

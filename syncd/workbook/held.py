@@ -21,14 +21,11 @@ from __future__ import annotations
 from typing import Any
 
 from syncd.model import ROW_ID_COLUMN, Table
-from syncd.workbook.header import header_name, is_id_column, id_text
-from syncd.workbook.values import CellTooLong, convert_rows
+from syncd.workbook.header import MAX_HEADER_TEXT, header_name, id_text, is_id_column
+from syncd.workbook.values import EXACT_INT, CellTooLong, convert_rows
 
 #: Below this many held rows, typing a copy outright costs less than getting the held rows ready.
 MIN_ROWS = 1_000
-#: Header names longer than this are not taken for a header row (``header.detect_header``).
-_MAX_HEADER_TEXT = 255
-_EXACT_INT = 2**53
 _AS_READ = {None: ""}
 
 
@@ -65,7 +62,7 @@ class HeldRows:
         types = set(map(type, row))
         if bool in types:
             return False
-        if int in types and not all(-_EXACT_INT < v < _EXACT_INT for v in row if type(v) is int):
+        if int in types and not all(-EXACT_INT < v < EXACT_INT for v in row if type(v) is int):
             return False
         if float in types and any(v.is_integer() for v in row if type(v) is float):
             return False
@@ -77,7 +74,7 @@ class HeldRows:
         if len(self.table) < MIN_ROWS or not data or len(data[0]) != len(self._header):
             return None
         head = data[0]
-        if not all(type(v) is str and len(v) <= _MAX_HEADER_TEXT for v in head):
+        if not all(type(v) is str and len(v) <= MAX_HEADER_TEXT for v in head):
             return None
         names = [header_name(v) for v in head]
         if names != self._header or not is_id_column(names[-1]):

@@ -16,7 +16,7 @@ from syncd.model import Value
 
 #: Integral floats are turned into ints only while a double holds them exactly; past 2**53 the
 #: digits after the 16th are noise that a person never typed.
-_EXACT_INT = 2**53
+EXACT_INT = 2**53
 
 #: At most 15 digits: Excel keeps 15 significant digits, so a longer run of digits (an account or
 #: card number) stays text instead of being rounded the moment the canonical is opened.
@@ -84,7 +84,7 @@ def convert_rows(rows: list[list[object]], max_chars: int) -> list[list[Value]]:
     """
     out: list[list[Value]] = []
     append = out.append
-    lo, hi = -_EXACT_INT, _EXACT_INT
+    lo, hi = -EXACT_INT, EXACT_INT
     plain = _PLAIN
     # Short texts are interned: a status or an owner repeated down 100,000 rows, and the same title in
     # every copy of a tracker, are then one string in memory, and equal rows compare by identity.
