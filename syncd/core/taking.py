@@ -18,6 +18,7 @@ from syncd.core.intake import Arrival, Progress, arrival_order
 from syncd.core.journal import Generation, Journal, NewCopy
 from syncd.core.records import counts_for
 from syncd.core.report import CopyReport
+from syncd.merge.fuzzy import detect_title
 from syncd.merge import MergeOptions, MergeResult, Revision, State, initial_state, merge, pick_base
 from syncd.model import Table
 
@@ -27,6 +28,10 @@ BASE_CANDIDATES = 10
 
 def dedupe_ids(table: Table) -> Table:
     """A row copy-pasted in Excel carries its hidden id along; only its first occurrence keeps it."""
+    named = set(table.row_ids)
+    named.discard(None)
+    if len(named) == len(table.row_ids) - table.row_ids.count(None):
+        return table  # every id once: the usual case, told without a Python loop
     seen: set[str] = set()
     ids: list[str | None] = []
     changed = False
@@ -73,6 +78,12 @@ class CopyTaker:
         """What ``gather`` hands each copy it has read: merges it at once onto ``state``. ``None`` on
         a first sync, whose copies are combined all together."""
         self._early_from, self._lineage = state, lineage
+        if state is not None and self.options.title is None:
+            # One title column for the whole pass, the canonical's: each merge would otherwise look
+            # for it again over every row, and a task must be recognised by the same column in all.
+            tok = detect_title(state.table.rows, (), state.table.columns, None)
+            if tok is not None:
+                self.options = replace(self.options, title=state.table.columns[tok])
         return self.early if state is not None else None
 
     def early(self, a: Arrival) -> None:

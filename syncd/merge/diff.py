@@ -53,20 +53,36 @@ def _picker(columns: list[int], width: int) -> Callable[[tuple], tuple]:
     return itemgetter(*columns)
 
 
+def _holds_bool(rows, picked: list[int]) -> bool:
+    return bool in map(type, chain.from_iterable(map(rows.__getitem__, picked)))
+
+
 def _rows_that_differ(base: Table, copy: Table, alignment: Alignment) -> list[tuple[int, int]]:
-    """The aligned row pairs that may differ in a common column. Most rows of a copy are unchanged,
-    and one tuple comparison in C settles each of them: Python's == agrees with ``same`` except that
-    True == 1, so when either table holds a bool every pair is compared cell by cell."""
+    """The aligned row pairs that may differ in a common column. Most rows of a copy are unchanged:
+    a row read as the very tuple of its base (see ``syncd.workbook.held``) is settled by identity
+    when the columns line up, and any other by one tuple comparison in C. Python's == agrees with
+    ``same`` except that True == 1, so a pair that compares equal without being identical is
+    looked at cell by cell when either table holds a bool among such rows."""
     rows = alignment.rows
     if not rows or not alignment.columns:
         return []
-    if bool in map(type, chain.from_iterable(base.rows)) or bool in map(type, chain.from_iterable(copy.rows)):
-        return list(rows)
-    pick_base = _picker([bc for bc, _ in alignment.columns], base.width)
-    pick_copy = _picker([cc for _, cc in alignment.columns], copy.width)
-    seen_base = map(pick_base, map(base.rows.__getitem__, [bi for bi, _ in rows]))
-    seen_copy = map(pick_copy, map(copy.rows.__getitem__, [cj for _, cj in rows]))
-    return [pair for pair, x, y in zip(rows, seen_base, seen_copy) if x != y]
+    base_cols = [bc for bc, _ in alignment.columns]
+    copy_cols = [cc for _, cc in alignment.columns]
+    base_rows, copy_rows = base.rows, copy.rows
+    if base_cols == copy_cols == list(range(base.width)) and base.width == copy.width:
+        pairs = [pair for pair in rows if base_rows[pair[0]] is not copy_rows[pair[1]]]
+        pick_base = pick_copy = tuple
+    else:
+        pairs = list(rows)
+        pick_base, pick_copy = _picker(base_cols, base.width), _picker(copy_cols, copy.width)
+    seen_base = map(pick_base, map(base_rows.__getitem__, [bi for bi, _ in pairs]))
+    seen_copy = map(pick_copy, map(copy_rows.__getitem__, [cj for _, cj in pairs]))
+    differ, equal = [], []
+    for pair, x, y in zip(pairs, seen_base, seen_copy):
+        (differ if x != y else equal).append(pair)
+    if equal and (_holds_bool(base_rows, [bi for bi, _ in equal]) or _holds_bool(copy_rows, [cj for _, cj in equal])):
+        differ = sorted(differ + equal)
+    return differ
 
 
 def compute_diff(base: Table, copy: Table, options: MergeOptions) -> RevisionDiff:

@@ -36,7 +36,7 @@ def looks_like_key_name(name: str) -> bool:
 def _unique_keys(table: Table, col: int) -> bool:
     values = [row[col] for row in table.rows]
     if values and set(map(type, values)) == {str}:  # the usual key column, checked in bulk
-        stripped = {v.strip() for v in values}
+        stripped = set(map(str.strip, values))
         return len(stripped) == len(values) and "" not in stripped
     seen = set()
     for row in table.rows:
@@ -80,7 +80,10 @@ def _pair_by(keys_a: dict, keys_b: dict) -> list[tuple[int, int]]:
 def id_pairs(a: Table, b: Table) -> list[tuple[int, int]]:
     """Rows paired by row id alone (a duplicated id counts for its first row only)."""
     first_a, first_b = _first_rows(a.row_ids), _first_rows(b.row_ids)
-    return [(i, first_b[rid]) for i, rid in enumerate(a.row_ids) if rid in first_b and first_a[rid] == i]
+    partner = map(first_b.get, a.row_ids)
+    if len(first_a) == len(a.row_ids):  # every row of ``a`` has its own id: no first to check
+        return [(i, j) for i, j in enumerate(partner) if j is not None]
+    return [(i, j) for i, (rid, j) in enumerate(zip(a.row_ids, partner)) if j is not None and first_a[rid] == i]
 
 
 def _first_rows(ids: tuple[str | None, ...]) -> dict[str, int]:

@@ -308,14 +308,11 @@ class _Merge:
         cols = sorted(self.tok_of_rev.items())
         added = [r for r in diff.added_rows if any(not is_empty(rev.rows[r][j]) for j, _ in cols)]
         matched = self.match_added(added, cols)
-        rid_of_row: dict[int, str] = {}
+        at = zip(diff.base_of_row, map(self.base_ids.__getitem__, diff.base_of_row.values()))
+        rid_of_row = {r: rid for r, rid in at if rid in self.rows and rid not in revived}
         revived_at: dict[int, str] = {}
-        for r, b in diff.base_of_row.items():
-            rid = self.base_ids[b]
-            if rid in revived:
-                revived_at[r] = rid
-            elif rid in self.rows:
-                rid_of_row[r] = rid
+        if revived:
+            revived_at = {r: self.base_ids[b] for r, b in diff.base_of_row.items() if self.base_ids[b] in revived}
         # Only added and revived rows need placing: each goes after the nearest row above it in
         # the copy (one the canonical has, or one placed just before), else before the nearest
         # row below it. Rows the canonical has are found by bisection, not by walking every row.
