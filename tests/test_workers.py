@@ -51,6 +51,22 @@ def test_small_batches_and_single_core_machines_stay_in_process(monkeypatch):
     assert {pid for _, pid in workers.split_map(_square_with_pid, list(range(20_000)), 1_000)} == {os.getpid()}
 
 
+def test_a_big_batch_beside_other_threads_stays_in_process(monkeypatch):
+    # the daemon's watcher threads: a forked child could inherit a lock one of them holds
+    import threading
+
+    monkeypatch.setattr(workers, "cores", lambda: 2)
+    stop = threading.Event()
+    watcher = threading.Thread(target=stop.wait, name="watcher")
+    watcher.start()
+    try:
+        out = workers.split_map(_square_with_pid, list(range(20_000)), min_items=1_000)
+    finally:
+        stop.set()
+        watcher.join()
+    assert [v for v, _ in out] == [x * x for x in range(20_000)] and {pid for _, pid in out} == {os.getpid()}
+
+
 # --- beside: one computation in a child while the parent does something else -----------------
 
 

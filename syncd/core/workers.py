@@ -14,6 +14,9 @@ only means the parent computes that half itself.
 ``beside`` runs one whole computation (a big tracker's duplicate search) in a forked child while
 the parent does other work that does not depend on it (opening the canonical for the write), with
 the same fallbacks.
+
+Neither forks beside other threads (the daemon's): a child inherits only the forking thread, and a
+lock another thread held at that moment would stay locked in the child forever.
 """
 
 from __future__ import annotations
@@ -65,8 +68,8 @@ def split_map(fn: Callable[[Sequence[T]], list[R]], items: Sequence[T], min_item
     child runs it on the parent's memory as it was when the child started. Its results must pickle.
     """
     n = len(items)
-    if n < min_items or cores() < 2 or not forkable():
-        return fn(items)
+    if n < min_items or cores() < 2 or not forkable() or threading.active_count() > 1:
+        return fn(items)  # beside other threads, the same rule as ``beside``'s
     global _job
     # the parent takes a little more: the child's half also pays for sending its results back
     half = int(n * PARENT_SHARE)
