@@ -38,8 +38,8 @@ _VML_SHAPE = (
 Noted = tuple[int, int, Comment]
 
 
-def _text(text: str) -> str:
-    """Element text as ElementTree escapes it."""
+def escape_text(text: str) -> str:
+    """Element text as ElementTree escapes it (a CR stays as it is, as openpyxl leaves it)."""
     if "&" in text:
         text = text.replace("&", "&amp;")
     if "<" in text:
@@ -55,7 +55,7 @@ def _element(tag: str, text: str, keep_spaces: bool = False) -> str:
     stripped = text.strip()
     # openpyxl marks outer spaces in a comment's text (not in an author's name)
     space = ' xml:space="preserve"' if keep_spaces and stripped and stripped != text else ""
-    return f"<{tag}{space}>{_text(text)}</{tag}>"
+    return f"<{tag}{space}>{escape_text(text)}</{tag}>"
 
 
 def _ref(row: int, col: int) -> str:

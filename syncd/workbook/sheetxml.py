@@ -68,12 +68,7 @@ def _bind(value: object) -> tuple[Value, str, str]:
 
 
 def _escape(text: str) -> str:
-    if "&" in text:
-        text = text.replace("&", "&amp;")
-    if "<" in text:
-        text = text.replace("<", "&lt;")
-    if ">" in text:
-        text = text.replace(">", "&gt;")
+    text = notes_xml.escape_text(text)
     if "\r" in text:  # a raw CR would be read back as a line feed
         text = text.replace("\r", "&#13;")
     return text
