@@ -34,9 +34,9 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from syncd.model import Table, Value
 from syncd.workbook import layout, notes_xml
+from syncd.workbook.values import EXACT_INT  # beyond it a number cell would round the digits typed
 
 NO_STYLE = StyleArray()
-_EXACT_INT = 2**53  # beyond this a number cell would round the digits a person typed
 _NUMBER_FORMATS = {"date": layout.DATE_FORMAT, "datetime": layout.DATETIME_FORMAT, "time": layout.TIME_FORMAT}
 _SPOOL_BYTES = 32 * 2**20  # sheet XML beyond this goes to a scratch file beside the destination
 _LETTERS = ("",) + tuple(get_column_letter(c) for c in range(1, 16385))
@@ -54,7 +54,7 @@ def _bind(value: object) -> tuple[Value, str, str]:
     if isinstance(value, bool):
         return value, "b", ""
     if isinstance(value, int):
-        return (value, "n", "") if -_EXACT_INT <= value <= _EXACT_INT else (str(value), "s", "")
+        return (value, "n", "") if -EXACT_INT <= value <= EXACT_INT else (str(value), "s", "")
     if isinstance(value, float):
         return (value, "n", "") if math.isfinite(value) else (str(value), "s", "")
     if isinstance(value, dt.datetime):
@@ -232,7 +232,7 @@ class SheetData:
             style = f' s="{sid}"' if sid else ""
             space = ' xml:space="preserve"' if text[0].isspace() or text[-1].isspace() else ""
             return f'<c r="{_LETTERS[col]}{row}"{style} t="inlineStr"><is><t{space}>{_escape(text)}</t></is></c>'
-        if (t is int and -_EXACT_INT <= value <= _EXACT_INT) or (t is float and math.isfinite(value)):
+        if (t is int and -EXACT_INT <= value <= EXACT_INT) or (t is float and math.isfinite(value)):
             sid = self._quick.get((id(base), "", note))
             if sid is None:
                 sid = self.book.style_id(base, "", note)
@@ -279,7 +279,7 @@ class SheetData:
                     space = ' xml:space="preserve"' if v[0] == " " or v[-1] == " " else ""
                     append(f'<c r="{col.letter}{r}"{attr} t="inlineStr"><is><t{space}>{v}</t></is></c>')
                     continue
-            elif (t is int and -_EXACT_INT <= v <= _EXACT_INT) or (t is float and math.isfinite(v)):
+            elif (t is int and -EXACT_INT <= v <= EXACT_INT) or (t is float and math.isfinite(v)):
                 attr = col.attrs.get("")
                 if attr is None:
                     attr = self._attr(col, "")

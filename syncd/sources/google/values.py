@@ -20,13 +20,13 @@ from syncd.errors import CopyRejected
 from syncd.model import ROW_ID_COLUMN, Table, Value
 from syncd.workbook import layout
 from syncd.workbook.header import build_table, detect_header, header_name
+from syncd.workbook.values import EXACT_INT
 
 #: Day 0 of Google Sheets' (and Excel's 1900) serial numbers.
 EPOCH = dt.datetime(1899, 12, 30)
 DATE_TYPES = ("DATE", "DATE_TIME", "TIME")
 #: Google Sheets' own limit for one cell.
 MAX_CELL_CHARS = 50_000
-_EXACT_INT = 2**53
 #: The number format syncd gives a cell it writes a date, date-time or time into.
 FORMATS = {
     "DATE": {"type": "DATE", "pattern": layout.DATE_FORMAT},
@@ -130,7 +130,7 @@ def _final(value: Any) -> Value:
     if isinstance(value, bool):
         return value
     if isinstance(value, float):
-        if value.is_integer() and -_EXACT_INT < value < _EXACT_INT:
+        if value.is_integer() and -EXACT_INT < value < EXACT_INT:
             return int(value)
         return value
     if isinstance(value, str):
@@ -145,7 +145,7 @@ def normalise(value: Value) -> Value:
         return None if not text or text.isspace() else text
     if isinstance(value, float) and not math.isfinite(value):
         return str(value)
-    if isinstance(value, int) and not isinstance(value, bool) and not -_EXACT_INT < value < _EXACT_INT:
+    if isinstance(value, int) and not isinstance(value, bool) and not -EXACT_INT < value < EXACT_INT:
         return str(value)  # a double would round the digits a person typed (as the .xlsx writer does)
     if isinstance(value, dt.datetime):
         return _to_millis(value.replace(tzinfo=None))
