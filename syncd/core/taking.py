@@ -18,8 +18,9 @@ from syncd.core.intake import Arrival, Progress, arrival_order
 from syncd.core.journal import Generation, Journal, NewCopy
 from syncd.core.records import counts_for
 from syncd.core.report import CopyReport
-from syncd.merge.fuzzy import detect_title
-from syncd.merge import MergeOptions, MergeResult, Revision, State, initial_state, merge, pick_base
+from syncd.merge import (
+    MergeOptions, MergeResult, Revision, State, initial_state, merge, pick_base, title_of_table,
+)
 from syncd.model import Table
 
 #: how many recent generations a copy with no known base is compared against
@@ -81,9 +82,9 @@ class CopyTaker:
         if state is not None and self.options.title is None:
             # One title column for the whole pass, the canonical's: each merge would otherwise look
             # for it again over every row, and a task must be recognised by the same column in all.
-            tok = detect_title(state.table.rows, (), state.table.columns, None)
-            if tok is not None:
-                self.options = replace(self.options, title=state.table.columns[tok])
+            title = title_of_table(state.table)
+            if title is not None:
+                self.options = replace(self.options, title=title)
         return self.early if state is not None else None
 
     def early(self, a: Arrival) -> None:

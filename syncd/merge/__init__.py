@@ -12,6 +12,7 @@ Combining several copies in one sync is the caller's job: call ``merge`` for eac
 """
 
 from syncd.merge.align import align_rows
+from syncd.merge.fuzzy import title_of_table
 from syncd.merge.infer import initial_state, pick_base
 from syncd.merge.plan import (
     ArchivedRow,
@@ -44,4 +45,5 @@ __all__ = [
     "merge3",
     "pick_base",
     "same",
+    "title_of_table",
 ]

@@ -41,7 +41,7 @@ from syncd.merge.values import (
     value_key,
     value_text,
 )
-from syncd.model import Value
+from syncd.model import Table, Value
 
 TITLE_WEIGHT = 0.65
 #: Rows per side compared as one dense block (3000 x 3000 title scores take ~0.4 s on one core).
@@ -213,6 +213,12 @@ class _Side:
     texts: list[list[str]]  # per other column: normalised text ('' when not a non-empty string)
     position: np.ndarray  # relative position 0..1 in the original table
 
+
+
+def title_of_table(table: Table) -> str | None:
+    """The name of the column people recognise ``table``'s tasks by (see ``detect_title``)."""
+    tok = detect_title(table.rows, (), table.columns, None)
+    return None if tok is None else table.columns[tok]
 
 def _encode(rows: Sequence[Row], positions: Sequence[float], title: int | None, others: list[int],
             key_codes: dict, sig_codes: dict) -> _Side:
