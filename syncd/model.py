@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
-from typing import Union
+from operator import itemgetter
+from typing import Callable, Union
 
 #: A cell value with its type intact. Integral numbers are ``int`` (Excel stores every number as a
 #: double; ``3.0`` and ``3`` are the same cell to a person), dates without a time are ``date``.
@@ -107,3 +108,16 @@ class SheetRead:
     #: extra sheets syncd itself writes (Conflicts, Archive, Duplicates) read back as tables, by name,
     #: so decisions people type there (e.g. the Decision column) can be honoured.
     extras: tuple[tuple[str, Table], ...] = ()
+
+
+def picker(indexes: list[int], width: int | None = None) -> Callable[[tuple], tuple]:
+    """A function giving a row's cells at ``indexes`` as a tuple, in C for two or more (the row
+    itself, as a tuple, when ``indexes`` are all ``width`` of its cells in order)."""
+    if width is not None and indexes == list(range(width)):
+        return tuple
+    if not indexes:
+        return lambda row: ()
+    if len(indexes) == 1:
+        only = indexes[0]
+        return lambda row: (row[only],)
+    return itemgetter(*indexes)

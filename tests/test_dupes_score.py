@@ -218,3 +218,26 @@ def test_scores_worked_out_in_bulk_are_the_scorers():
     # and pruning with it keeps those pairs for the scorer, whatever they would score
     bound, exact = BulkScorer(prep, signatures(prep.main), some).figures(pairs[:, 0], pairs[:, 1])
     assert (bound[~within] == 1.0).all() and not exact[~within].any()
+
+
+def test_titles_parsed_ahead_are_not_parsed_again_by_the_search(monkeypatch):
+    # a sync parses the titles while a core waits for the last copies; the search then only
+    # parses what the last merges brought, and finds what it finds without that
+    import syncd.merge.dupes.score as score
+    from syncd.merge.dupes import warm_up
+
+    titles = ["Draft Q3 newsletter", "Q3 newsletter – draft", "Book venue for launch party", "Order cake",
+              "Plan the kick-off meeting", "plan kickoff mtg"] * 2
+    table = Table.from_lists(["Task"], [[f"{t} {n // 6}"] for n, t in enumerate(titles)])
+    expected = [c.rows for c in find_duplicates(table).clusters]
+    assert expected  # the retyped titles are found
+    monkeypatch.setattr(score, "_memo", {})
+    parsed = []
+    real = score.normalise_value
+    monkeypatch.setattr(score, "normalise_value", lambda kind, v: parsed.append(v) or real(kind, v))
+    slices = list(warm_up(table, chunk=5))
+    assert slices == [5, 5, 2] and len(parsed) == 12
+    assert [c.rows for c in find_duplicates(table).clusters] == expected and len(parsed) == 12
+    grown = Table.from_lists(["Task"], [list(r) for r in table.rows] + [["Order the cake 1"]])
+    find_duplicates(grown)
+    assert parsed[12:] == ["Order the cake 1"]  # only the new title

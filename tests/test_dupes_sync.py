@@ -232,8 +232,9 @@ def _formatted_team_with_a_copy(root) -> Team:
 
 
 def test_a_big_trackers_search_beside_the_write_gives_the_same_canonical_and_journal(tmp_path, monkeypatch):
-    """From 20,000 rows the search runs in a forked process while this one opens the canonical and
-    encodes the table for the journal: what comes out must be exactly what the plain order gives."""
+    """From 20,000 rows the search runs in a forked process while this one opens the canonical,
+    encodes the table for the journal and renders the rows for the write: what comes out must be
+    exactly what the plain order gives, the flagged rows' notes and highlights included."""
     import os
 
     import syncd.core.engine as engine
@@ -250,13 +251,16 @@ def test_a_big_trackers_search_beside_the_write_gives_the_same_canonical_and_jou
 
     import syncd.workbook.write as write
 
-    opened_at_write = []
+    opened_at_write, rendered_ahead = [], []
     monkeypatch.setattr(write, "open_template", lambda *a, **k: opened_at_write.append(a) or None)
+    real_render = engine.render_ahead
+    monkeypatch.setattr(engine, "render_ahead", lambda *a: rendered_ahead.append(real_render(*a)) or rendered_ahead[-1])
     monkeypatch.setattr(engine, "settle_duplicates", noting_where)
     monkeypatch.setattr(engine, "BESIDE_ROWS", 0)
     beside.sync()
     assert int(searched_in.read_text()) != os.getpid()  # it did run beside
     assert opened_at_write == []  # the write used the canonical opened meanwhile
+    assert [len(r.bodies) for r in rendered_ahead] == [len(beside.sheet("Tasks"))]  # and rows rendered meanwhile
 
     def shown(team, name):  # row ids are drawn anew in each team folder
         return [{k: v for k, v in r.items() if k not in ("syncd id", "Row ids")} for r in team.sheet(name)]
@@ -271,3 +275,37 @@ def test_a_big_trackers_search_beside_the_write_gives_the_same_canonical_and_jou
         assert j.latest("tasks").table.rows == k.latest("tasks").table.rows
         assert j.latest("tasks").table.row_ids == tuple(r["syncd id"] for r in beside.sheet("Tasks"))
         assert j.latest("tasks").gen == k.latest("tasks").gen == 2
+
+
+def test_titles_are_parsed_ahead_from_the_state_the_merges_so_far_made(tmp_path, monkeypatch):
+    # what a sync does while a core waits for its last copies (readers.read_all's idle)
+    from pathlib import Path
+
+    import syncd.merge.dupes.score as score
+    from syncd.config import DuplicatesConfig, TrackerConfig
+    from syncd.core.duplicates import WarmUp
+    from syncd.merge import State
+    from syncd.model import Table
+
+    monkeypatch.setattr(score, "_memo", {})
+    parsed = []
+    real = score.normalise_value
+    monkeypatch.setattr(score, "normalise_value", lambda kind, v: parsed.append(v) or real(kind, v))
+    rows = [[f"Task number {n}", "Ann"] for n in range(2500)]
+    ids = [f"r{n}" for n in range(2501)]
+    now = [State(Table.from_lists(["Task", "Owner"], rows, ids[:-1]), {})]
+    tracker = TrackerConfig("tasks", Path(tmp_path / "c.xlsx"), ())
+    warm = WarmUp(tracker, lambda: now[0])
+    slices = 0
+    while warm():
+        slices += 1
+    assert slices >= 3 and {f"Task number {n}" for n in range(2500)} <= set(parsed)
+    assert not warm()  # nothing left for this state
+    before = len(parsed)
+    now[0] = State(Table.from_lists(["Task", "Owner"], rows + [["Order the cake", "Bob"]], ids), {})
+    while warm():
+        pass
+    assert parsed[before:] == ["Order the cake", "Bob"]  # a merge brought one row: only it is parsed
+    off = WarmUp(TrackerConfig("tasks", Path(tmp_path / "c.xlsx"), (), duplicates=DuplicatesConfig(enabled=False)),
+                 lambda: now[0])
+    assert not off()

@@ -148,3 +148,30 @@ def test_readers_beside_other_threads_are_started_fresh(tmp_path, monkeypatch):
     assert kinds == ["read", "read"]  # whole tables from processes started fresh
     plain = [readers.read_one(source, ref, "Tasks") for _, ref, _ in _todo(source)]
     assert [o.table for _, _, o in got] == [p.table for p in plain]
+
+
+class _SlowOnLast(_Noting):
+    """A folder whose last copy takes a while to read (a big attachment)."""
+
+    def read(self, ref, sheet, held=None):
+        if ref.name == "copy2.xlsx":
+            import time
+
+            time.sleep(1.5)
+        return super().read(ref, sheet, held)
+
+
+def test_while_one_reader_reads_the_last_copy_the_idle_core_works_ahead(inbox):
+    (inbox / "broken.xlsx").unlink()
+    source = _SlowOnLast(FolderSourceConfig(inbox))
+    calls = []
+
+    def idle() -> bool:
+        calls.append(len(_readers(inbox)) if (inbox / "read-by").exists() else 0)
+        return len(calls) < 3  # three slices of work, then nothing left to do
+
+    got = list(readers.read_all(_todo(source), None, idle=idle))
+    # only while the last copy was read (the two before it were read by then), and not once there
+    # was nothing left to do
+    assert calls == [2, 2, 2]
+    assert [o.table.rows[0][3] for _, _, o in got] == ["Edited by copy 0", "Edited by copy 1", "Edited by copy 2"]

@@ -82,12 +82,14 @@ def arrival_order(a: Arrival) -> tuple:
 def gather(
     tracker: TrackerConfig, journal: Journal, sources: list[Source], progress: Progress | None = None,
     on_arrival: Callable[[Arrival], None] | None = None, held: Table | None = None,
+    idle: Callable[[], bool] | None = None,
 ) -> Intake:
     """The copies not taken yet, read, in ``arrival_order``. ``on_arrival`` is handed each copy the
     moment it has been read, while the others are still being read: copies are read oldest file
     first, so when their saved times agree with their files' times that is the order they are taken
     in, and the caller can merge each one without waiting for the rest. ``held``: the table of the
-    generation the copies were most likely made from (their unchanged rows are then cheaper to read)."""
+    generation the copies were most likely made from (their unchanged rows are then cheaper to read).
+    ``idle``: work to do ahead while a core waits for the last copies (``readers.read_all``)."""
     refs: list[tuple[Source, CopyRef]] = []
     problems: list[str] = []
     for source in sources:
@@ -110,7 +112,7 @@ def gather(
         digests_this_pass.add(digest)
         todo.append((source, ref, digest))
     todo.sort(key=lambda item: (item[1].mtime, item[1].name))
-    for i, (source, ref, digest), outcome in read_all(todo, tracker.sheet, held):
+    for i, (source, ref, digest), outcome in read_all(todo, tracker.sheet, held, idle):
         if progress:
             progress(ref.name, i, len(todo))
         if isinstance(outcome, CopyRejected):

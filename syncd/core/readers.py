@@ -27,7 +27,7 @@ import multiprocessing
 import threading
 from concurrent.futures import Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import replace
-from typing import Iterator
+from typing import Callable, Iterator
 
 from syncd.core.workers import cores, forkable
 from syncd.errors import CopyRejected
@@ -79,9 +79,14 @@ def _outcome(sent: tuple, held: HeldRows | None) -> Outcome | None:
     return sent[1]
 
 
-def read_all(todo: list[Item], sheet: str | None, held: Table | None = None) -> Iterator[tuple[int, Item, Outcome]]:
+def read_all(todo: list[Item], sheet: str | None, held: Table | None = None,
+             idle: Callable[[], bool] | None = None) -> Iterator[tuple[int, Item, Outcome]]:
     """``(index, item, SheetRead or CopyRejected)`` for each copy of ``todo``, in order. ``held``:
-    the table of the generation the copies were most likely made from, if any."""
+    the table of the generation the copies were most likely made from, if any. ``idle`` is called
+    over and over while this process waits for a copy that reader processes are still reading and
+    a core has nothing to do (fewer readers at work than cores), for a slice of work that can be
+    done ahead (a few hundredths of a second); it says whether it did any, and once it did none it
+    is not called again until the next wait."""
     global _held_here
     rows = HeldRows(held) if held is not None else None
     apart = [n for n, (source, _, _) in enumerate(todo) if source.concurrent_reads]
@@ -119,6 +124,11 @@ def read_all(todo: list[Item], sheet: str | None, held: Table | None = None) -> 
         for i, item in enumerate(todo):
             future = futures.pop(i, None)
             got = None
+            if future is not None and idle is not None and not isinstance(pool, ThreadPoolExecutor):
+                # the last copies are read by one reader while the other core waits with this process
+                while (not future.done() and 1 + sum(not f.done() for f in futures.values()) < cores()
+                       and idle()):
+                    pass
             if future is not None:
                 try:
                     got = sent(future.result())

@@ -87,6 +87,10 @@ class CopyTaker:
                 self.options = replace(self.options, title=title)
         return self.early if state is not None else None
 
+    def current(self) -> State | None:
+        """The state the copies merged so far made (``None`` before a first sync's copies)."""
+        return self._early[-1].result.state if self._early else self._early_from
+
     def early(self, a: Arrival) -> None:
         """Merge ``a`` now, onto the state the copies read before it made (see the module docstring)."""
         if self._early_stopped or self._early_from is None:

@@ -4,13 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from itertools import chain
-from operator import itemgetter
-from typing import Callable
 
 from syncd.merge.align import Alignment, align_tables
 from syncd.merge.plan import MergeOptions
 from syncd.merge.values import same
-from syncd.model import Table, Value
+from syncd.model import Table, Value, picker
 
 
 @dataclass(frozen=True)
@@ -41,18 +39,6 @@ class RevisionDiff:
     removed_columns: tuple[int, ...]
 
 
-def _picker(columns: list[int], width: int) -> Callable[[tuple], tuple]:
-    """A function giving a row's cells in ``columns`` as a tuple (the row itself when it is all)."""
-    if columns == list(range(width)):
-        return tuple
-    if not columns:
-        return lambda row: ()
-    if len(columns) == 1:
-        only = columns[0]
-        return lambda row: (row[only],)
-    return itemgetter(*columns)
-
-
 def _holds_bool(rows, picked: list[int]) -> bool:
     return bool in map(type, chain.from_iterable(map(rows.__getitem__, picked)))
 
@@ -74,7 +60,7 @@ def _rows_that_differ(base: Table, copy: Table, alignment: Alignment) -> list[tu
         pick_base = pick_copy = tuple
     else:
         pairs = list(rows)
-        pick_base, pick_copy = _picker(base_cols, base.width), _picker(copy_cols, copy.width)
+        pick_base, pick_copy = picker(base_cols, base.width), picker(copy_cols, copy.width)
     seen_base = map(pick_base, map(base_rows.__getitem__, [bi for bi, _ in pairs]))
     seen_copy = map(pick_copy, map(copy_rows.__getitem__, [cj for _, cj in pairs]))
     differ, equal = [], []

@@ -10,24 +10,16 @@ to the copy merged in) and is reported in ``conflicts``.
 from __future__ import annotations
 
 from itertools import chain
-from operator import itemgetter
 
 from syncd.merge.align import align_tables
 from syncd.merge.ids import assign_ids
 from syncd.merge.plan import MergeOptions, MergeResult, Provenance, Revision, State
 from syncd.merge.three_way import merge
 from syncd.merge.values import is_empty, same
-from syncd.model import Table
+from syncd.model import Table, picker
 
 OURS = "ours"
 THEIRS = "theirs"
-
-
-def _picker(columns: list[int]):
-    if len(columns) == 1:
-        only = columns[0]
-        return lambda row: (row[only],)
-    return itemgetter(*columns) if columns else (lambda row: ())
 
 
 def merge3(base: Table, ours: Table, theirs: Table,
@@ -50,7 +42,7 @@ def merge3(base: Table, ours: Table, theirs: Table,
     # columns the base does not have looked at.
     mapped = [c for c in range(ours.width) if c in base_col]
     only_ours = [c for c in range(ours.width) if c not in base_col]
-    pick_ours, pick_base = _picker(mapped), _picker([base_col[c] for c in mapped])
+    pick_ours, pick_base = picker(mapped), picker([base_col[c] for c in mapped])
     no_bools = not any(bool in map(type, chain.from_iterable(t.rows)) for t in (base, ours))
     for j, (rid, row) in enumerate(zip(ours_ids, ours.rows)):
         b = base_of.get(j)

@@ -13,22 +13,22 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-from collections import defaultdict, deque
+from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from operator import itemgetter
 
 from openpyxl import Workbook
 from openpyxl.styles.cell_style import StyleArray
-from openpyxl.utils import column_index_from_string, get_column_letter
+from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.worksheet import Worksheet
 
 from syncd.errors import CanonicalError, SyncdError
 from syncd.model import META_SHEET, ROW_ID_COLUMN, Table, WorkbookMeta
 from syncd.workbook import layout
+from syncd.workbook.ahead import RowsAhead, column_bases, column_plan, row_picker, special_rows
 from syncd.workbook.atomic import atomic_write, describe_os_error
-from syncd.workbook.sheetxml import NO_STYLE, SheetData, XlsxBook, put_small_cell, write_plain_sheet
+from syncd.workbook.sheetxml import SheetData, XlsxBook, put_small_cell, write_plain_sheet
 from syncd.workbook.template import OldSheet, Opened, open_template
 
 
@@ -76,6 +76,7 @@ def write_canonical(
     before_replace: Callable[[], None] | None = None,
     template_digest: str | None = None,
     opened: Opened | None = None,
+    ahead: RowsAhead | None = None,
 ) -> None:
     """Write ``doc`` as the canonical .xlsx at ``dest``, replacing it atomically.
 
@@ -97,6 +98,8 @@ def write_canonical(
     exactly those bytes is syncd's own file and is not judged again as a hostile copy would be.
     ``opened``: the template opened ahead (``template.open_ahead``), used when it was opened for
     this very write (same file, sheet and sheets replaced), else the template is opened here.
+    ``ahead``: the data rows rendered ahead (``ahead.render_ahead``), used when they are this
+    doc's table rendered for this very workbook.
 
     ``before_replace`` runs after the new file is safely on disk and just before it takes ``dest``'s
     place; if it raises, nothing is replaced and its exception propagates unchanged. Any other
@@ -132,7 +135,7 @@ def write_canonical(
             raise
 
     try:
-        _render(book, doc, old)
+        _render(book, doc, old, ahead)
         with atomic_write(name, before_replace=check) as tmp:
             book.save(tmp)
     except Exception as exc:
@@ -194,7 +197,7 @@ def _find_sheet(wb: Workbook, title: str):
     return next((s for s in wb._sheets if s.title.casefold() == title.casefold()), None)
 
 
-def _render(book: XlsxBook, doc: CanonicalDoc, old: OldSheet) -> None:
+def _render(book: XlsxBook, doc: CanonicalDoc, old: OldSheet, ahead: RowsAhead | None = None) -> None:
     wb = book.wb
     for stale in (_find_sheet(wb, META_SHEET), _find_sheet(wb, layout.LISTS_SHEET)):
         if stale is not None:
@@ -206,7 +209,7 @@ def _render(book: XlsxBook, doc: CanonicalDoc, old: OldSheet) -> None:
         ws = wb.create_sheet(doc.sheet, 0)
         old = OldSheet()
     ws.title = doc.sheet
-    positions = _write_data_sheet(book, ws, doc, old)
+    positions = _write_data_sheet(book, ws, doc, old, ahead)
     place = wb.index(ws)
     sheets = {doc.sheet.casefold(): (ws, positions, len(doc.table))}
     for title, table in doc.extra_sheets:
@@ -297,45 +300,12 @@ def _tidy(wb: Workbook, data: Worksheet) -> None:
 # --- the data sheet ----------------------------------------------------------------------------
 
 
-def _plan(columns: tuple[str, ...], old: OldSheet) -> list[tuple[int, int | None]]:
-    """Final layout: (index into the table's columns, -1 for the id; old column or None) per column.
-
-    Old columns keep their order (people may have moved them); new ones follow; the id is last.
-    """
-    match: dict[int, int] = {}
-    taken: set[int] = set()
-    for key in (str, layout.normalize_header):  # exact names first, then loosely equal ones
-        wanted: dict[str, deque[int]] = defaultdict(deque)
-        for c, h in sorted(old.header.items()):
-            if c != old.id_col and c not in taken:
-                wanted[key(h)].append(c)
-        for i, name in enumerate(columns):
-            queue = wanted.get(key(name)) if i not in match else None
-            while queue and queue[0] in taken:
-                queue.popleft()
-            if queue:
-                match[i] = queue.popleft()
-                taken.add(match[i])
-    # A blank header is read as "Column C": keep such a column where its cells are.
-    for i, name in enumerate(columns):
-        if i not in match and name.startswith("Column "):
-            try:
-                c = column_index_from_string(name[len("Column "):].strip())
-            except ValueError:
-                continue
-            if c <= old.extent and c not in old.header and c not in taken:
-                match[i] = c
-                taken.add(c)
-    kept = sorted((c, i) for i, c in match.items())
-    plan = [(i, c) for c, i in kept] + [(i, None) for i in range(len(columns)) if i not in match]
-    return plan + [(-1, old.id_col)]
-
-
-def _write_data_sheet(book: XlsxBook, ws: Worksheet, doc: CanonicalDoc, old: OldSheet) -> dict[str, int]:
+def _write_data_sheet(book: XlsxBook, ws: Worksheet, doc: CanonicalDoc, old: OldSheet,
+                      ahead: RowsAhead | None = None) -> dict[str, int]:
     """Rewrite the data sheet in place; returns the final column of each table column."""
     table = doc.table
     fresh = not ws._cells and not ws.column_dimensions
-    plan = _plan(table.columns, old)
+    plan = column_plan(table.columns, old)
     width = len(plan)
     new_of_old = {src: j for j, (_, src) in enumerate(plan, 1) if src is not None}
 
@@ -368,13 +338,16 @@ def _write_data_sheet(book: XlsxBook, ws: Worksheet, doc: CanonicalDoc, old: Old
     texts: dict[tuple[int, int], list[str]] = {}
     people: dict[tuple[int, int], tuple[str, str]] = {}
     links: dict[tuple[int, int], object] = {}
-    bases = [old.base.get(src, NO_STYLE) if src else NO_STYLE for _, src in plan]
+    bases = column_bases(plan, old)
     columns = [(j, i, bases[j - 1]) for j, (i, _) in enumerate(plan, 1)]
     # Rows needing more than "value in its column's format" go the slow way; most rows do not.
-    special = {r for r, _ in old.styles} | {r for r, _ in old.comments} | {r for r, _ in old.links}
+    special = special_rows(old)
     noted = {r for r, _ in notes}
     plain = data.columns(bases)
-    pick = _picker([i for _, i, _ in columns[:-1]])  # the id is always the last column
+    pick = row_picker(plan)
+    bodies = ahead.bodies if ahead is not None and ahead.serves(table, book.wb, old, plan) else None
+    if bodies is not None:
+        data.overflow.update((at, text) for at, text in ahead.overflow.items() if at[0] not in noted)
     for k, (row, rid) in enumerate(zip(table.rows, table.row_ids)):
         r = k + 2
         old_r = old.rows.get(rid)
@@ -382,7 +355,8 @@ def _write_data_sheet(book: XlsxBook, ws: Worksheet, doc: CanonicalDoc, old: Old
             dim = ws.row_dimensions[r]
             dim.ht, dim.hidden, dim.outlineLevel, dim.collapsed = old.row_dims[old_r]
         if old_r not in special and r not in noted:
-            parts = data.plain_cells(r, (*pick(row), rid), plain)
+            body = bodies[k] if bodies is not None else None
+            parts = [body] if body is not None else data.plain_cells(r, (*pick(row), rid), plain)
         else:
             parts = [_special_cell(data, old, plan, notes, texts, people, links, r, j, old_r,
                                    row[i] if i >= 0 else rid, base) for j, i, base in columns]
@@ -402,16 +376,6 @@ def _write_data_sheet(book: XlsxBook, ws: Worksheet, doc: CanonicalDoc, old: Old
     if fresh:
         ws.freeze_panes = "A2"
     return {name: j for j, name in enumerate(names, 1) if j < width}
-
-
-def _picker(indexes: list[int]) -> Callable[[tuple], tuple]:
-    """A function giving a row's values at ``indexes``, as a tuple."""
-    if not indexes:
-        return lambda row: ()
-    if len(indexes) == 1:
-        only = indexes[0]
-        return lambda row: (row[only],)
-    return itemgetter(*indexes)
 
 
 def _special_cell(data: SheetData, old: OldSheet, plan: list, notes: dict, texts: dict, people: dict, links: dict,

@@ -12,7 +12,7 @@ apart), and cluster
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from typing import Collection
+from typing import Collection, Iterator
 
 import numpy as np
 
@@ -22,7 +22,7 @@ from syncd.merge.dupes.cluster import Cluster, build_clusters
 from syncd.merge.dupes.combine import Combined, combine_rows
 from syncd.merge.dupes.fields import Field, Plan, UnknownColumn, find_column, plan_fields
 from syncd.merge.dupes.guards import guard
-from syncd.merge.dupes.score import Mapper, PairScore, Prepared, in_order
+from syncd.merge.dupes.score import Mapper, PairScore, Prepared, in_order, warm_column
 from syncd.merge.dupes.signature import signatures
 from syncd.merge.dupes.text import Title, parse_title
 from syncd.merge.values import is_empty
@@ -71,6 +71,22 @@ def prepare(table: Table, settings: DupeSettings = DupeSettings(), mapper: Mappe
     plan = plan_fields(table, settings.columns, settings.title, generic_fallback=settings.generic_fallback,
                        tracker=settings.tracker)
     return Prepared(table, plan, mapper) if plan is not None else None
+
+
+def warm_up(table: Table, settings: DupeSettings = DupeSettings(), chunk: int = 1_000) -> Iterator[int]:
+    """Parse ahead the cells a later ``find_duplicates`` with these settings will compare (the
+    titles, mostly), in slices of ``chunk`` distinct values: yields after each (how many it did).
+    A search in this process, or in one forked from it, then only parses the cells that are new.
+    Nothing when the table has nothing to compare or names a column it lacks."""
+    try:
+        plan = plan_fields(table, settings.columns, settings.title, generic_fallback=settings.generic_fallback,
+                           tracker=settings.tracker)
+    except UnknownColumn:
+        return
+    if plan is None:
+        return
+    for f in plan.fields:
+        yield from warm_column(f.kind, [row[f.index] for row in table.rows], chunk)
 
 
 def find_duplicates(table: Table, settings: DupeSettings = DupeSettings(),
@@ -200,5 +216,5 @@ def score_rows(table: Table, i: int, j: int, settings: DupeSettings = DupeSettin
 __all__ = [
     "Cluster", "Combined", "DEFAULT_THRESHOLD", "DupeSettings", "Duplicates", "Field", "Mapper", "PairScore", "Plan",
     "Prepared", "Title", "UnknownColumn", "combine_rows", "find_duplicates", "guard", "match_duplicates",
-    "parse_title", "prepare", "score_rows",
+    "parse_title", "prepare", "score_rows", "warm_up",
 ]

@@ -21,7 +21,7 @@ from __future__ import annotations
 import math
 from collections import Counter
 from dataclasses import dataclass
-from typing import Callable, Sequence
+from typing import Callable, Iterator, Sequence
 
 from rapidfuzz import fuzz
 from rapidfuzz.distance import OSA
@@ -97,6 +97,22 @@ def _memo_column(kind: str, values: Sequence[Value], mapper: Mapper = in_order) 
         memo[k] = got
     normalised = [memo[k] for k in distinct]
     return [normalised[c] for c in at]
+
+
+def warm_column(kind: str, values: Sequence[Value], chunk: int) -> Iterator[int]:
+    """Normalise ahead, into the memo ``_memo_column`` reads, the distinct ``values`` it lacks,
+    ``chunk`` at a time: yields after each chunk (how many it did), so a caller with a core to
+    spare does the work in slices it can stop between. Leaves the memo alone when they would not
+    fit in it (the search would empty it and parse everything anyway)."""
+    memo = _memo
+    new = [k for k in dict.fromkeys((kind, type(v), v) for v in values) if k not in memo]
+    if len(memo) + len(new) > MEMO_LIMIT:
+        return
+    for start in range(0, len(new), chunk):
+        part = new[start:start + chunk]
+        for k in part:
+            memo[k] = normalise_value(kind, k[2])
+        yield len(part)
 
 
 class Prepared:
