@@ -135,18 +135,14 @@ class Prepared:
         self.idf = {w: math.log((n + 1) / (c + 0.5)) + 0.5 for w, c in df.items()}
         self.default_idf = math.log((n + 1) / 1.5) + 0.5
         # titles repeat (one parse per distinct text, shared by the rows): per title, worked out once
-        self._title_keys: dict[int, str] = {}
-        self._title_words: dict[int, tuple[str, ...]] = {}
         self.keys = [self._key(v) for v in self.main]
         self._weights: dict[int, tuple[dict[str, float], float, str]] = {}
         self._word_sims: dict[tuple[str, str], float] = {}
         self._value_sims: dict[tuple[int, object, object], float] = {}
 
-    def _title_key(self, t: Title) -> str:
-        got = self._title_keys.get(id(t))
-        if got is None:
-            got = self._title_keys[id(t)] = t.key  # ids stay unique: the titles live as long as self
-        return got
+    @staticmethod
+    def _title_key(t: Title) -> str:
+        return t.key  # worked out as the title was parsed
 
     def _key(self, v: object | None) -> str:
         if v is None:
@@ -165,10 +161,7 @@ class Prepared:
         """Row ``i``'s blocking words (content words of its main text, qualifiers left out)."""
         v = self.main[i]
         if isinstance(v, Title):
-            got = self._title_words.get(id(v))
-            if got is None:
-                got = self._title_words[id(v)] = tuple(dict.fromkeys(w for w in v.words if w not in v.qualifiers))
-            return got
+            return v.content
         if isinstance(v, tuple):
             return tuple(dict.fromkeys(t for t in v if len(t) > 1))
         if v is None:
