@@ -97,3 +97,20 @@ def test_rows_rendered_for_another_table_are_not_used(tmp_path):
     assert _parts(ahead_path) == _parts(plain_path)
     got = [r[0] for r in openpyxl.load_workbook(ahead_path)["Tasks"].iter_rows(min_row=2, max_col=1, values_only=True)]
     assert got == [r[0][:32_767] for r in rows[:8] + rows[9:]]
+
+
+def test_rows_that_could_not_be_rendered_ahead_are_rendered_by_the_write(tmp_path, monkeypatch):
+    rows, ids = _rows(12)
+    path = _template(tmp_path, rows, ids)
+    opened = open_ahead(path, "Tasks", ())
+
+    def fails(*args):
+        raise MemoryError("out of memory while rendering ahead")
+
+    monkeypatch.setattr(sheetxml.SheetData, "plain_cells", fails)
+    assert render_ahead(opened, Table.from_lists(COLUMNS, rows, ids)) is None  # no error for the sync
+    monkeypatch.undo()
+    doc = doc_of(rows, ids, COLUMNS)
+    write_canonical(doc, path, template=path, opened=opened, ahead=None)
+    got = [r[0] for r in openpyxl.load_workbook(path)["Tasks"].iter_rows(min_row=2, max_col=1, values_only=True)]
+    assert got == [r[0][:32_767] for r in rows]

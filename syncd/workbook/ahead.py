@@ -99,9 +99,19 @@ class RowsAhead:
 
 def render_ahead(opened: Opened, table: Table) -> RowsAhead | None:
     """The plain rows of ``table`` as the write into ``opened``'s workbook will render them
-    (``None`` when there is no workbook to write into: the template could not be used)."""
+    (``None`` when there is no workbook to write into: the template could not be used). Never
+    raises: rendering ahead only saves time, so whatever goes wrong here is left for the write,
+    which renders the rows itself and says what went wrong in its own words."""
     if opened.loaded is None:
         return None
+    try:
+        return _render(opened, table)
+    except Exception:  # noqa: BLE001 - see above
+        return None
+
+
+def _render(opened: Opened, table: Table) -> RowsAhead:
+    assert opened.loaded is not None
     wb, old = opened.loaded
     plan = column_plan(table.columns, old)
     # Styles are registered in the workbook itself, so the write finds the same ids for them.

@@ -134,21 +134,17 @@ class Prepared:
         n = max(len(table), 1)
         self.idf = {w: math.log((n + 1) / (c + 0.5)) + 0.5 for w, c in df.items()}
         self.default_idf = math.log((n + 1) / 1.5) + 0.5
-        # titles repeat (one parse per distinct text, shared by the rows): per title, worked out once
         self.keys = [self._key(v) for v in self.main]
+        # titles repeat (one parse per distinct text, shared by the rows): per title, worked out once
         self._weights: dict[int, tuple[dict[str, float], float, str]] = {}
         self._word_sims: dict[tuple[str, str], float] = {}
         self._value_sims: dict[tuple[int, object, object], float] = {}
-
-    @staticmethod
-    def _title_key(t: Title) -> str:
-        return t.key  # worked out as the title was parsed
 
     def _key(self, v: object | None) -> str:
         if v is None:
             return ""
         if isinstance(v, Title):
-            return self._title_key(v) or " ".join(sorted(v.words))
+            return v.key or " ".join(sorted(v.words))
         if isinstance(v, tuple):
             return " ".join(sorted(v))
         return getattr(v, "key", None) or str(v)
@@ -178,7 +174,7 @@ class Prepared:
             for w in title.words:
                 base = self.idf.get(w, self.default_idf)
                 weights[w] = base * QUALIFIER_WEIGHT if w in title.qualifiers else base
-            got = (weights, sum(weights.values()), self._title_key(title))
+            got = (weights, sum(weights.values()), title.key)
             self._weights[id(title)] = got  # titles live as long as self.values: ids stay unique
         return got
 

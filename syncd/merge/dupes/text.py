@@ -116,10 +116,12 @@ class Title:
     #: the verb the title starts with and the one it ends with (``verbs.actions``)
     first_verb: str | None = None
     last_verb: str | None = None
-    #: ``key`` and ``content``, worked out once as the title is parsed (a search asks each of every
-    #: row, and titles are parsed ahead, while a core would wait: see ``warm_up``)
-    sorted_key: str | None = None
-    content_words: tuple[str, ...] | None = None
+    #: The content words (qualifiers left out) sorted and joined: what character similarity is
+    #: computed on, so word order never matters. Worked out as the title is parsed, like
+    #: ``content``: a search asks both of every row, and titles are parsed ahead (``warm_up``).
+    key: str = ""
+    #: the content words, each once, in order: what blocking files the title under
+    content: tuple[str, ...] = ()
 
     def show(self, word: str) -> str:
         """How ``word`` (one of ``words``) was typed."""
@@ -127,21 +129,6 @@ class Title:
             return self.shown[self.words.index(word)]
         except (ValueError, IndexError):
             return word
-
-    @property
-    def key(self) -> str:
-        """The content words (qualifiers left out) sorted and joined: what character similarity is
-        computed on, so word order never matters."""
-        if self.sorted_key is not None:
-            return self.sorted_key
-        return " ".join(sorted(w for w in self.words if w not in self.qualifiers))
-
-    @property
-    def content(self) -> tuple[str, ...]:
-        """The content words (qualifiers left out), each once, in order: what blocking files it under."""
-        if self.content_words is not None:
-            return self.content_words
-        return tuple(dict.fromkeys(w for w in self.words if w not in self.qualifiers))
 
 
 def fold(text: str) -> str:
@@ -236,8 +223,8 @@ def parse_title(text: str) -> Title:
         periods, features = _NONE, _NO_FEATURES
     first, last = actions(words, periods, quals)
     kept = tuple(words)
-    content = tuple(dict.fromkeys(w for w in words if w not in quals)) if quals else tuple(dict.fromkeys(kept))
-    key = " ".join(sorted(w for w in words if w not in quals)) if quals else " ".join(sorted(kept))
+    plain = [w for w in words if w not in quals] if quals else kept
+    key, content = " ".join(sorted(plain)), tuple(dict.fromkeys(plain))
     return Title(kept, frozenset(quals) if quals else _NONE, features,
                  tuple(shown.get(k, w) for k, w in enumerate(words)) if shown else kept, first, last, key, content)
 
