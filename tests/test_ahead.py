@@ -114,3 +114,21 @@ def test_rows_that_could_not_be_rendered_ahead_are_rendered_by_the_write(tmp_pat
     write_canonical(doc, path, template=path, opened=opened, ahead=None)
     got = [r[0] for r in openpyxl.load_workbook(path)["Tasks"].iter_rows(min_row=2, max_col=1, values_only=True)]
     assert got == [r[0][:32_767] for r in rows]
+
+
+def test_rows_with_a_height_or_formats_beside_the_table_keep_them_when_rendered_ahead(tmp_path, monkeypatch):
+    rows, ids = _rows(30)
+    path = _template(tmp_path, rows, ids)
+    wb = openpyxl.load_workbook(path)
+    ws = wb["Tasks"]
+    ws.row_dimensions[10].height = 40  # a project manager made row 10 ("Task 8") taller
+    ws.row_dimensions[12].hidden = True
+    ws.cell(15, 8).fill = openpyxl.styles.PatternFill("solid", fgColor="FFFFFF00")  # a yellow cell right of the table
+    wb.save(path)
+    doc = doc_of(rows, ids, COLUMNS)
+    ahead_path, plain_path, rendered = _written_both_ways(tmp_path, doc, doc.table, monkeypatch)
+    assert sorted(rendered) == [10, 12, 15]  # those rows were rendered by the write, with what they carry
+    assert _parts(ahead_path) == _parts(plain_path)
+    ws = openpyxl.load_workbook(ahead_path)["Tasks"]
+    assert ws.row_dimensions[10].height == 40 and ws.row_dimensions[12].hidden
+    assert ws.cell(15, 8).fill.fgColor.rgb == "FFFFFF00" and ws["A10"].value == "Task 8"

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import errno
+import hashlib
 import os
 import re
 import shutil
@@ -442,6 +443,25 @@ def test_the_quick_template_scan_matches_a_full_load(tmp_path, monkeypatch):
     monkeypatch.setattr(template_module, "_fast_load", lambda *args: None)
     write_canonical(doc, slow, template=slow)
     assert sheet_xml(quick) == sheet_xml(slow)
+
+
+def test_a_canonical_syncd_wrote_itself_is_scanned_without_checking_its_shape(tmp_path, monkeypatch):
+    path = tmp_path / "tasks.xlsx"
+    write_canonical(doc_of(), path)
+    personalise(path)
+    wb = openpyxl.load_workbook(path)
+    wb["Tasks"].row_dimensions[3].height = 33
+    wb.save(path)
+    write_canonical(doc_of(), path, template=path)  # now byte for byte a file syncd wrote
+    digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    checked = []
+    real = template_module._check_shape
+    monkeypatch.setattr(template_module, "_check_shape", lambda *args: checked.append(1) or real(*args))
+    _, trusted = template_module.open_template(path, "Tasks", (), digest)
+    assert checked == []  # five passes over the rows saved on every sync of a big tracker
+    _, judged = template_module.open_template(path, "Tasks", (), None)
+    assert checked == [1]  # a file anyone may have saved is checked
+    assert trusted == judged and trusted.row_dims[3][0] == 33 and trusted.rows["r2"] == 3
 
 
 def test_a_canonical_saved_by_an_unusual_program_still_keeps_its_formatting(tmp_path):

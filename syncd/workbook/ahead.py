@@ -82,9 +82,10 @@ def row_picker(plan: Plan) -> Callable[[tuple], tuple]:
 
 @dataclass(frozen=True)
 class RowsAhead:
-    """Plain rows of ``table`` rendered for ``wb``: ``bodies[k]`` is the cells' XML of the table's
-    row ``k`` (sheet row ``k + 2``), ``None`` for a row the write renders itself; ``overflow``
-    holds text cut to fit a cell, as ``SheetData.overflow``."""
+    """Plain rows of ``table`` rendered for ``wb``: ``bodies[k]`` is the ``<row>`` XML of the
+    table's row ``k`` (sheet row ``k + 2``), ``None`` for a row the write renders itself (one with
+    formats, a comment or a link of its own, a height, or formatted cells right of the table);
+    ``overflow`` holds text cut to fit a cell, as ``SheetData.overflow``."""
 
     table: Table
     wb: Workbook
@@ -121,15 +122,18 @@ def _render(opened: Opened, table: Table) -> RowsAhead:
             data = SheetData(book, None)  # only renders: no sheet is written
             plain = data.columns(column_bases(plan, old))
             pick = row_picker(plan)
-            special = special_rows(old)
+            # rows whose <row> element needs more than its cells are left to the write
+            special = special_rows(old) | old.row_dims.keys()
+            beyond = old.beyond
             rows_of = old.rows
             bodies: list[str | None] = []
             append = bodies.append
             for k, (row, rid) in enumerate(zip(table.rows, table.row_ids)):
-                if rows_of.get(rid) in special:
+                r = k + 2
+                if rows_of.get(rid) in special or r in beyond or not rid:
                     append(None)
                 else:
-                    append("".join(data.plain_cells(k + 2, (*pick(row), rid), plain)))
+                    append(f'<row r="{r}">{"".join(data.plain_cells(r, (*pick(row), rid), plain))}</row>')
             return RowsAhead(table, wb, old, tuple(plan), bodies, dict(data.overflow))
         finally:
             book.close()

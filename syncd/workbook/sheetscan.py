@@ -22,6 +22,7 @@ CELL = re.compile(rb'<c r="([A-Z]{1,3})([0-9]{1,7})"(?: s="([0-9]{1,6})")?+([^>]
 LATE_STYLE = re.compile(rb'<c r="[A-Z]{1,3}[0-9]{1,7}"(?: s="[0-9]{1,6}")?+[^>]*?\ss=')
 FIRST_ROW = re.compile(rb'\s*<row r="1"[^>]*?(?:/>|>.*?</row>)', re.S)
 ROW = re.compile(rb'<row r="([0-9]{1,7})"([^>]*)>')
+ROW_WITH_ATTRS = re.compile(rb'<row r="[0-9]{1,7}" ')
 ATTR = re.compile(rb'([\w:.-]+)="([^"]*)"')
 
 

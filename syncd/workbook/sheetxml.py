@@ -322,6 +322,14 @@ class SheetData:
         if len(self._buf) >= 1000:
             self._flush()
 
+    def rendered_rows(self, rows: list[str], last: int) -> None:
+        """Whole ``<row>`` elements rendered ahead (``workbook.ahead``), the last of them row ``last``."""
+        self.last_row = max(self.last_row, last)
+        for start in range(0, len(rows), 1000):  # a run may be the whole sheet: joined in parts
+            self._buf.append("".join(rows[start:start + 1000]))
+            if len(self._buf) >= 100:
+                self._flush()
+
     def _flush(self) -> None:
         self.file.write("".join(self._buf).encode("utf-8"))
         self._buf = []

@@ -79,14 +79,15 @@ def open_template(
     try:
         # The canonical may have been edited by anyone: judge it like any incoming copy first,
         # unless it is byte for byte the file syncd wrote.
-        if not (trusted_digest and _digest(path) == trusted_digest) and check_file(path) != "xlsx":
+        trusted = bool(trusted_digest) and _digest(path) == trusted_digest
+        if not trusted and check_file(path) != "xlsx":
             raise ValueError("not an .xlsx workbook")
         with open(path, "rb") as fh:
             raw = fh.read()
         # openpyxl warns about every extension it drops (slicers, sparklines...): not news for a person.
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            found = _fast_load(raw, sheet, replaced)
+            found = _fast_load(raw, sheet, replaced, trusted)
             if found is None:
                 wb = load_workbook(io.BytesIO(raw), keep_vba=False, keep_links=False, rich_text=True)
                 ws = _sheet_named(wb, sheet)
@@ -258,7 +259,7 @@ class _Unusual(Exception):
     """The sheet XML is not in the shape the scan knows; openpyxl loads it the slow way."""
 
 
-def _fast_load(raw: bytes, sheet: str, replaced: Sequence[str]) -> tuple[Workbook, OldSheet] | None:
+def _fast_load(raw: bytes, sheet: str, replaced: Sequence[str], trusted: bool = False) -> tuple[Workbook, OldSheet] | None:
     try:
         with zipfile.ZipFile(io.BytesIO(raw)) as zin:
             part = scan.sheet_part(zin, sheet)
@@ -285,28 +286,27 @@ def _fast_load(raw: bytes, sheet: str, replaced: Sequence[str]) -> tuple[Workboo
         ws = _sheet_named(wb, sheet)
         if ws is None:
             return None
-        return wb, _scan(ws, xml, *span, strings, _note_fills(wb))
+        return wb, _scan(ws, xml, *span, strings, _note_fills(wb), trusted)
     except _Unusual as exc:
         log.info("template sheet XML is unusual (%s); loading it completely", exc)
         return None
 
 
 def _scan(ws: Worksheet, xml: bytes, start: int, end: int, strings: Callable[[int], str],
-          note_fills: frozenset[int]) -> OldSheet:
+          note_fills: frozenset[int], trusted: bool = False) -> OldSheet:
     """Build the ``OldSheet`` from the rows in ``xml[start:end]`` (the data sheet's sheetData) and
     what openpyxl loaded of the sheet (header row, comments, links).
+
+    ``trusted``: the file is byte for byte one syncd wrote, whose rows are always in the shape the
+    scan knows, so the checks of that shape are skipped (five passes over the XML, 0.5 s on
+    100,000 rows).
 
     A 100,000-row sheet has over a million cells, and nearly all of them carry their column's usual
     format: so only the cells that may not are matched one by one — cells with a format in columns
     usually without, every cell of the few columns usually with one, and cells right of the header.
     Everything else is checked with counts and searches that run in C."""
-    if scan.has_prefixed_cells(xml, start, end):
-        raise _Unusual("prefixed element names")
-    if xml.find(b"<c>", start, end) >= 0 or xml.find(b"<c/>", start, end) >= 0:
-        raise _Unusual("cells without a reference")
-    cells_total = xml.count(b"<c ", start, end)
-    if xml.count(b'<c r="', start, end) != cells_total or scan.ODD_REF.search(xml, start, end):
-        raise _Unusual("cells without a leading reference")
+    if not trusted:
+        _check_shape(xml, start, end)
     old = OldSheet()
     _read_header(ws, old, note_fills)
     header_extent = old.extent
@@ -345,7 +345,7 @@ def _scan(ws: Worksheet, xml: bytes, start: int, end: int, strings: Callable[[in
     styled_usually = {letters for letters, style in usual.items() if style and col(letters) <= header_extent}
     odd: list[tuple[int, int, StyleArray]] = []
     styled = scan.STYLED.findall(xml, start, end)
-    if xml.count(b"s=", start, end) != len(styled) and scan.LATE_STYLE.search(xml, start, end):
+    if not trusted and xml.count(b"s=", start, end) != len(styled) and scan.LATE_STYLE.search(xml, start, end):
         raise _Unusual("cell attributes in an unexpected order")
     # Columns usually without a format: their cells that have one.
     plain_inside = set(inside) - styled_usually
@@ -367,7 +367,9 @@ def _scan(ws: Worksheet, xml: bytes, start: int, end: int, strings: Callable[[in
     ids = scan.scan_ids(xml, start, end, old.id_col, strings) if old.id_col else {}
     _set_ids(old, ids)
     highlighted = _read_styles(old, head, odd, note_fills)
-    if any(xml.find(attr, start, end) >= 0 for attr in (b"ht=", b"hidden=", b"outlineLevel=")):
+    # syncd writes a row's attributes only for the rows that have a height, are hidden or grouped
+    if (scan.ROW_WITH_ATTRS.search(xml, start, end) if trusted
+            else any(xml.find(attr, start, end) >= 0 for attr in (b"ht=", b"hidden=", b"outlineLevel="))):
         for row, attrs in scan.ROW.findall(xml, start, end):
             r = int(row)
             if r in ids and (b"ht=" in attrs or b"hidden=" in attrs or b"outlineLevel=" in attrs):
@@ -376,3 +378,14 @@ def _scan(ws: Worksheet, xml: bytes, start: int, end: int, strings: Callable[[in
                                    int(a.get("outlineLevel", 0) or 0), a.get("collapsed") in ("1", "true"))
     _read_notes(ws, old, ids, highlighted)
     return old
+
+
+def _check_shape(xml: bytes, start: int, end: int) -> None:
+    """Raise ``_Unusual`` unless every cell in ``xml[start:end]`` is an unprefixed ``<c`` whose
+    first attribute is its reference: what the scan's expressions take for granted."""
+    if scan.has_prefixed_cells(xml, start, end):
+        raise _Unusual("prefixed element names")
+    if xml.find(b"<c>", start, end) >= 0 or xml.find(b"<c/>", start, end) >= 0:
+        raise _Unusual("cells without a reference")
+    if xml.count(b'<c r="', start, end) != xml.count(b"<c ", start, end) or scan.ODD_REF.search(xml, start, end):
+        raise _Unusual("cells without a leading reference")

@@ -348,19 +348,28 @@ def _write_data_sheet(book: XlsxBook, ws: Worksheet, doc: CanonicalDoc, old: Old
     bodies = ahead.bodies if ahead is not None and ahead.serves(table, book.wb, old, plan) else None
     if bodies is not None:
         data.overflow.update((at, text) for at, text in ahead.overflow.items() if at[0] not in noted)
-    for k, (row, rid) in enumerate(zip(table.rows, table.row_ids)):
-        r = k + 2
+    # Rows rendered ahead are copied in runs; the others (noted, or with more than their cells)
+    # are rendered here one by one.
+    here = range(len(table)) if bodies is None else sorted(
+        {r - 2 for r in noted} | {k for k, body in enumerate(bodies) if body is None})
+    done = 0
+    for k in here:
+        if bodies is not None and k > done:
+            data.rendered_rows(bodies[done:k], k + 1)
+        done = k + 1
+        row, rid, r = table.rows[k], table.row_ids[k], k + 2
         old_r = old.rows.get(rid)
         if old_r is not None and old_r in old.row_dims:
             dim = ws.row_dimensions[r]
             dim.ht, dim.hidden, dim.outlineLevel, dim.collapsed = old.row_dims[old_r]
         if old_r not in special and r not in noted:
-            body = bodies[k] if bodies is not None else None
-            parts = [body] if body is not None else data.plain_cells(r, (*pick(row), rid), plain)
+            parts = data.plain_cells(r, (*pick(row), rid), plain)
         else:
             parts = [_special_cell(data, old, plan, notes, texts, people, links, r, j, old_r,
                                    row[i] if i >= 0 else rid, base) for j, i, base in columns]
         data.row(r, parts + rest(r) if r in leftovers else parts)
+    if bodies is not None and len(table) > done:
+        data.rendered_rows(bodies[done:], len(table) + 1)
     last = len(table) + 1
     for r in sorted(leftovers.keys() | {r for r in ws.row_dimensions if r > last}):
         data.row(r, rest(r))
