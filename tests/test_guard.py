@@ -279,3 +279,18 @@ def test_cells_without_a_reference_count_as_wide_as_they_are(tmp_path):
     e = rejected(path, limits=Limits(max_cells=1_000))
     assert "too big" in e.reason and "40 columns" in e.reason
     assert read_sheet(path).table.width == 40  # within the limits it reads
+
+
+def test_a_sheet_written_with_prefixed_tags_is_measured_like_any_other(tmp_path):
+    # "<x:row>" and "<x:c>" are legal XML for the same sheet (some export tools write them): rows
+    # and cells must be counted as they are, not missed for their prefix.
+    path = small_xlsx(tmp_path / "prefixed.xlsx")
+    rows = b"".join(b"<x:row>" + b'<x:c t="n"><x:v>1</x:v></x:c>' * 40 + b"</x:row>" for _ in range(30))
+    sheet = (b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+             b'<x:worksheet xmlns:x="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
+             b"<x:sheetData>" + rows + b"</x:sheetData></x:worksheet>")
+    rewrite(path, "xl/worksheets/sheet1.xml", sheet)
+    wide = rejected(path, limits=Limits(max_cells=1_000))
+    assert "too big" in wide.reason and "40 columns" in wide.reason
+    long = rejected(path, limits=Limits(max_rows=20))
+    assert "too big" in long.reason and "down to row 30" in long.reason
