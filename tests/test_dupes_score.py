@@ -241,3 +241,15 @@ def test_titles_parsed_ahead_are_not_parsed_again_by_the_search(monkeypatch):
     grown = Table.from_lists(["Task"], [list(r) for r in table.rows] + [["Order the cake 1"]])
     find_duplicates(grown)
     assert parsed[12:] == ["Order the cake 1"]  # only the new title
+
+
+def test_equal_values_of_different_types_are_normalised_apart(monkeypatch):
+    # 1 == 1.0 == True in Python, but a "TRUE" typed in a number column is not the number 1
+    import syncd.merge.dupes.score as score
+    from syncd.merge.dupes.fields import normalise_value
+
+    monkeypatch.setattr(score, "_memo", {})
+    for column in ([1, True, 1.0, None, "1"], [True, 1], ["Ann", None, "Ann"]):
+        expected = [normalise_value("number", v) for v in column]
+        assert score._memo_column("number", column) == expected
+        assert score._memo_column("number", column) == expected  # and again, from the memo

@@ -85,12 +85,13 @@ def _word_blocks(prep: Prepared, keys: list[str], sig: Signatures, focus: np.nda
     n = len(keys)
     # every (row, word) of the table, words numbered in order of first appearance; in C but for
     # the numbering of the distinct words (a loop over rows and words took a second at 100,000)
-    per_row = [prep.words(i) for i in range(n)]
+    per_row = prep.all_words()
     flat = list(chain.from_iterable(per_row))
     vocab = dict.fromkeys(flat)
     for code, w in enumerate(vocab):
         vocab[w] = code
-    order = np.argsort(np.array(keys, dtype=object), kind="stable")
+    # Python's sort compares text in C; numpy's, on objects, calls back for every comparison (2x)
+    order = np.array(sorted(range(n), key=keys.__getitem__), dtype=np.int64)
     out = [_fits(sig, _focused(p, focus)) for p in _window_pairs(order.astype(np.int64), WINDOW)]
     if not flat:
         return out

@@ -72,31 +72,42 @@ def in_order(fn: Callable[[Sequence], list], items: Sequence) -> list:
 #: Normalised cells kept between searches in one process (the daemon, a batch of syncs): the next
 #: search of the same tracker only parses the titles that are new. Emptied when it grows past this.
 MEMO_LIMIT = 250_000
-_memo: dict = {}
+#: (kind, type of the value) -> value -> normalised. By type, since 1, 1.0 and True are equal and
+#: normalise differently; then by the value itself, whose hash a text keeps (a (kind, type, text)
+#: key is hashed anew at every look: 0.05 s per 100,000 cells, each time).
+_memo: dict[tuple[str, type], dict] = {}
+
+
+def _memo_size() -> int:
+    return sum(map(len, _memo.values()))
+
+
+def _distinct_by_type(values: Sequence[Value]) -> dict[type, list]:
+    """The distinct non-empty-typed ``values`` (None left out: it normalises to None), by type."""
+    types = set(map(type, values))
+    types.discard(type(None))
+    if len(types) == 1:  # the usual column: text (and empty cells)
+        distinct = dict.fromkeys(values)
+        distinct.pop(None, None)
+        return {types.pop(): list(distinct)}
+    return {t: list(dict.fromkeys(v for v in values if type(v) is t)) for t in types}
 
 
 def _memo_column(kind: str, values: Sequence[Value], mapper: Mapper = in_order) -> list[object | None]:
     # each distinct value is normalised once (owners, campaigns, retyped titles repeat); the new ones
     # in one batch, for ``mapper`` to spread
-    memo = _memo
-    codes: dict = {}
-    distinct: list = []
-    at = []
-    for v in values:
-        k = (kind, type(v), v)
-        code = codes.get(k)
-        if code is None:
-            code = codes[k] = len(distinct)
-            distinct.append(k)
-        at.append(code)
-    new = [k for k in distinct if k not in memo]
-    if len(memo) + len(new) > MEMO_LIMIT:
-        memo.clear()
-        new = distinct
-    for k, got in zip(new, mapper(lambda chunk: [normalise_value(kind, v) for _, _, v in chunk], new)):
-        memo[k] = got
-    normalised = [memo[k] for k in distinct]
-    return [normalised[c] for c in at]
+    by_type = _distinct_by_type(values)
+    new = [(t, v) for t, distinct in by_type.items() for v in distinct if v not in _memo.get((kind, t), ())]
+    if _memo_size() + len(new) > MEMO_LIMIT:
+        _memo.clear()
+        new = [(t, v) for t, distinct in by_type.items() for v in distinct]
+    for (t, v), got in zip(new, mapper(lambda chunk: [normalise_value(kind, v) for _, v in chunk], new)):
+        _memo.setdefault((kind, t), {})[v] = got
+    if len(by_type) <= 1:
+        t = next(iter(by_type), str)
+        return list(map(_memo.get((kind, t), {}).get, values))  # None for None: it is empty
+    memos = {t: _memo[(kind, t)] for t in by_type}
+    return [None if v is None else memos[type(v)][v] for v in values]
 
 
 def warm_column(kind: str, values: Sequence[Value], chunk: int) -> Iterator[int]:
@@ -104,14 +115,14 @@ def warm_column(kind: str, values: Sequence[Value], chunk: int) -> Iterator[int]
     ``chunk`` at a time: yields after each chunk (how many it did), so a caller with a core to
     spare does the work in slices it can stop between. Leaves the memo alone when they would not
     fit in it (the search would empty it and parse everything anyway)."""
-    memo = _memo
-    new = [k for k in dict.fromkeys((kind, type(v), v) for v in values) if k not in memo]
-    if len(memo) + len(new) > MEMO_LIMIT:
+    new = [(t, v) for t, distinct in _distinct_by_type(values).items()
+           for v in distinct if v not in _memo.get((kind, t), ())]
+    if _memo_size() + len(new) > MEMO_LIMIT:
         return
     for start in range(0, len(new), chunk):
         part = new[start:start + chunk]
-        for k in part:
-            memo[k] = normalise_value(kind, k[2])
+        for t, v in part:
+            _memo.setdefault((kind, t), {})[v] = normalise_value(kind, v)
         yield len(part)
 
 
@@ -163,6 +174,12 @@ class Prepared:
         if v is None:
             return ()
         return tuple(sorted(getattr(v, "words", ()) or (str(v),)))
+
+    def all_words(self) -> list[tuple[str, ...]]:
+        """``words(i)`` of every row, in order."""
+        if self.title_main:
+            return [() if t is None else t.content for t in self.main]
+        return [self.words(i) for i in range(len(self.main))]
 
     # -- titles -------------------------------------------------------------------------------
 
