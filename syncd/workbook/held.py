@@ -38,6 +38,8 @@ class HeldRows:
         self._ready = False
         self._at: dict[str, int] = {}
         self._as_read: list[list[Any] | None] = []
+        #: held rows with an int 0 or 1, which a bool read for it would equal (True == 1)
+        self._bool_alike: set[int] = set()
         #: the table ``table_from`` made last and, per row, the held row it is (-1: typed)
         self.last: tuple[Table, list[int]] | None = None
 
@@ -48,18 +50,20 @@ class HeldRows:
         empty = _AS_READ.get
         for k, (row, rid) in enumerate(zip(self.table.rows, self.table.row_ids)):
             cells = None
-            if rid is not None and rid == rid.strip() and self._plain(row):
+            types = set(map(type, row))
+            if rid is not None and rid == rid.strip() and self._plain(row, types):
                 cells = list(map(empty, row, row))
                 cells.append(rid)
                 self._at.setdefault(rid, k)
+                if int in types and any(type(v) is int and v in (0, 1) for v in row):
+                    self._bool_alike.add(k)
             self._as_read.append(cells)
         self._ready = True
 
     @staticmethod
-    def _plain(row: tuple) -> bool:
-        """Whether typing the row's cells as calamine hands them over gives the row back: no bool,
-        no int past a float's, no integral float, no text that typing empties."""
-        types = set(map(type, row))
+    def _plain(row: tuple, types: set[type]) -> bool:
+        """Whether typing the row's cells (of ``types``) as calamine hands them over gives the row
+        back: no bool, no int past a float's, no integral float, no text that typing empties."""
         if bool in types:
             return False
         if int in types and not all(-EXACT_INT < v < EXACT_INT for v in row if type(v) is int):
@@ -82,13 +86,15 @@ class HeldRows:
         if len({n.casefold() for n in names}) != len(names):
             return None
         self.prepare()
-        at, as_read, held = self._at.get, self._as_read, self.table.rows
+        at, as_read, bool_alike = self._at.get, self._as_read, self._bool_alike
+        held, held_ids = self.table.rows, self.table.row_ids
         places: list[int] = []
         missed: list[int] = []
         for i in range(1, len(data)):
             row = data[i]
             k = at(row[-1]) if type(row[-1]) is str else None
-            if k is not None and row == as_read[k] and bool not in map(type, row):
+            # a bool can only pass for a held row's 0 or 1: only such rows are checked for one
+            if k is not None and row == as_read[k] and (k not in bool_alike or bool not in map(type, row)):
                 places.append(k)
             else:
                 places.append(-1)
@@ -97,20 +103,24 @@ class HeldRows:
             typed = convert_rows([data[i] for i in missed], max_chars)
         except CellTooLong as e:
             raise CellTooLong(missed[e.row], e.col, e.length) from None
-        typed_at = dict(zip(missed, typed))
-        rows, ids, numbers, kept = [], [], [], []
-        for i, k in enumerate(places, 1):
-            if k >= 0:
-                rows.append(held[k])
-                ids.append(self.table.row_ids[k])
-            else:
-                cells = typed_at[i]
-                if cells.count(None) == len(cells):
-                    continue  # an empty row: no row of the table
-                rows.append(tuple(cells[:-1]))
-                ids.append(id_text(cells[-1]))
-            numbers.append(row_offset + i + 1)
-            kept.append(k)
+        if not missed:  # every row is a held one (a copy nobody edited, or only re-sorted)
+            rows, ids = [held[k] for k in places], [held_ids[k] for k in places]
+            numbers, kept = range(row_offset + 2, row_offset + len(data) + 1), places
+        else:
+            typed_at = dict(zip(missed, typed))
+            rows, ids, numbers, kept = [], [], [], []
+            for i, k in enumerate(places, 1):
+                if k >= 0:
+                    rows.append(held[k])
+                    ids.append(held_ids[k])
+                else:
+                    cells = typed_at[i]
+                    if cells.count(None) == len(cells):
+                        continue  # an empty row: no row of the table
+                    rows.append(tuple(cells[:-1]))
+                    ids.append(id_text(cells[-1]))
+                numbers.append(row_offset + i + 1)
+                kept.append(k)
         table = Table(self.table.columns, tuple(rows), tuple(ids), tuple(numbers), header_row=row_offset + 1)
         self.last = (table, kept)
         return table
