@@ -12,13 +12,15 @@ from __future__ import annotations
 
 import datetime as dt
 import sqlite3
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterator, Sequence
 
 from syncd.core import codec
+from syncd.core.journal_records import CopyRecord, Generation, NewConflict, NewCopy, Outcome, StoredConflict
 from syncd.errors import JournalError
-from syncd.model import Table
+
+# The record types live in journal_records; callers import them from here, so they are re-exported.
+__all__ = ["MIGRATIONS", "CopyRecord", "Generation", "Journal", "NewConflict", "NewCopy", "Outcome", "StoredConflict"]
 
 # Named, ordered migrations; the journal records which ran, so old state directories upgrade in place.
 MIGRATIONS: tuple[tuple[str, str], ...] = (
@@ -59,46 +61,6 @@ MIGRATIONS: tuple[tuple[str, str], ...] = (
         """,
     ),
 )
-
-
-@dataclass(frozen=True)
-class Generation:
-    tracker: str
-    gen: int
-    status: str
-    created_at: dt.datetime
-    table: Table
-    provenance: dict[tuple[str, str], tuple[str, str | None, dt.datetime | None]]
-    canonical_hash: str | None
-    summary: dict[str, Any]
-
-
-@dataclass(frozen=True)
-class CopyRecord:
-    hash: str
-    name: str
-    location: str
-    status: str  # "taken" | "rejected" | "unchanged"
-    reason: str | None
-    author: str | None
-    base_gen: int | None
-    gen: int | None
-    seen_at: dt.datetime
-    summary: dict[str, Any]
-
-
-@dataclass(frozen=True)
-class StoredConflict:
-    id: int
-    gen: int
-    row_id: str
-    column: str | None
-    kind: str
-    title: str | None
-    message: str
-    detail: dict[str, Any]
-    resolved_gen: int | None
-    resolution: str | None
 
 
 def _lit(text: str) -> str:
@@ -390,48 +352,3 @@ class Journal:
         for r in self.db.execute(sql + " ORDER BY rowid", args):
             yield {"gen": r[0], "row_id": r[1], "column": r[2], "old": codec.loads(r[3]), "new": codec.loads(r[4]),
                    "label": r[5]}
-
-
-@dataclass(frozen=True)
-class NewCopy:
-    hash: str
-    name: str
-    location: str
-    size: int
-    mtime: float
-    status: str
-    reason: str | None
-    author: str | None
-    base_gen: int | None
-    summary: dict[str, Any]
-
-
-@dataclass(frozen=True)
-class NewConflict:
-    row_id: str
-    column: str | None
-    kind: str
-    title: str | None
-    message: str
-    detail: dict[str, Any]
-
-
-@dataclass(frozen=True)
-class Outcome:
-    """Everything one sync decided, as the journal stores it."""
-
-    gen: int
-    lineage: str | None
-    table: Table
-    provenance: dict[tuple[str, str], tuple[str, str | None, dt.datetime | None]]
-    canonical_hash: str | None
-    summary: dict[str, Any]
-    copies: tuple[NewCopy, ...] = ()
-    new_conflicts: tuple[NewConflict, ...] = ()
-    resolved: tuple[tuple[int, str], ...] = ()
-    archived: tuple[Any, ...] = ()  # syncd.merge.ArchivedRow
-    changes: tuple[Any, ...] = ()  # syncd.merge.CellChange
-    #: decisions on possible duplicates: (row id, row id, "keep both" | "merge")
-    dupe_decisions: tuple[tuple[str, str, str], ...] = ()
-    #: ``codec.encode_table(table)`` when it was worked out ahead (while duplicates were searched)
-    table_blob: bytes | None = None
