@@ -23,7 +23,8 @@ from syncd.errors import CopyRejected
 from syncd.model import Table, Value
 from syncd.workbook import guard
 from syncd.workbook.biff import BiffDamaged, read_biff_sheet
-from syncd.workbook.guard import Limits, display_name, reject
+from syncd.workbook.guard import Limits
+from syncd.workbook.refusals import display_name, reject
 from syncd.workbook.header import Merge, column_letter
 from syncd.workbook.held import HeldRows
 from syncd.workbook.values import CellTooLong, convert_rows

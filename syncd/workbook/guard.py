@@ -18,6 +18,10 @@ import defusedxml.ElementTree as SafeET
 
 from syncd.errors import CopyRejected
 from syncd.workbook import cfb
+from syncd.workbook.refusals import (
+    DAMAGED, FORMATS_WE_READ, NOT_A_SPREADSHEET, PASSWORD, PUT_TRACKER, SAVE_AGAIN, SEND_AGAIN, TRUNCATED,
+    UNSAFE_XML, ZIP_BOMB, reject,
+)
 from syncd.workbook.extent import EXCEL_LAST_ROW, Extent, OdsScan, XlsxSheetScan, xlsb_sheet_extent
 
 MiB = 1 << 20
@@ -51,23 +55,6 @@ class Limits:
 
 DEFAULT_LIMITS = Limits()
 
-_SEND_AGAIN = "ask the sender to mail it again"
-SAVE_AGAIN = "open it in Excel or LibreOffice and save it again; if it will not open, ask the sender to mail it again"
-_FORMATS_WE_READ = "syncd reads Excel (.xlsx, .xlsm, .xls), LibreOffice (.ods) and .csv files"
-
-PASSWORD = ("password protected", "open it, remove the password (File ▸ Info ▸ Protect Workbook) and save an unprotected copy")
-DAMAGED = ("damaged (its contents cannot be read)", SAVE_AGAIN)
-TRUNCATED = ("damaged or incomplete (the file ends too early)", _SEND_AGAIN)
-NOT_A_SPREADSHEET = ("not a spreadsheet", _FORMATS_WE_READ)
-UNSAFE_XML = (
-    "damaged or tampered with (it contains XML that spreadsheet programs never write)",
-    "ask the sender to save it again from Excel or LibreOffice",
-)
-ZIP_BOMB = (
-    "not opened: it would unpack to far more data than any spreadsheet holds (a 'zip bomb')",
-    "if you did not expect this file, delete it; otherwise ask the sender to save it again from Excel",
-)
-
 OOXML_SPREADSHEET_TYPES = (
     "spreadsheetml.sheet.main",
     "spreadsheetml.template.main",
@@ -81,18 +68,8 @@ _OTHER_OFFICE = (
     ("opendocument.text", "a text document, not a spreadsheet"),
     ("opendocument.presentation", "a presentation, not a spreadsheet"),
 )
-_PUT_TRACKER = "put the tracker workbook (.xlsx) in the folder instead"
 _SHEET_ROOTS = {b"worksheet", b"macrosheet", b"dialogsheet"}
 _ROOT_NAME = re.compile(rb"<(?:[\w.-]+:)?([\w.-]+)")
-
-
-def display_name(path: str | os.PathLike) -> str:
-    """The name a person knows the file by."""
-    return os.path.basename(os.fspath(path))
-
-
-def reject(path: str | os.PathLike, reason_advice: tuple[str, str]) -> CopyRejected:
-    return CopyRejected(display_name(path), *reason_advice)
 
 
 def check_file(path: str | os.PathLike, limits: Limits = DEFAULT_LIMITS) -> str:
@@ -105,7 +82,7 @@ def check_file(path: str | os.PathLike, limits: Limits = DEFAULT_LIMITS) -> str:
         if not os.path.isfile(path):
             raise reject(path, ("not a file", "put the spreadsheet itself in the folder"))
         if size == 0:
-            raise reject(path, ("the file is empty", _SEND_AGAIN))
+            raise reject(path, ("the file is empty", SEND_AGAIN))
         if size > limits.max_file_bytes:
             raise reject(
                 path,
@@ -148,7 +125,7 @@ def _check_zip(path, limits: Limits) -> str:
     with zf:
         infos = zf.infolist()
         if not infos:
-            raise reject(path, ("not a spreadsheet (an empty zip archive)", _SEND_AGAIN))
+            raise reject(path, ("not a spreadsheet (an empty zip archive)", SEND_AGAIN))
         if len(infos) > limits.max_zip_entries:
             raise reject(path, ZIP_BOMB)
         names: dict[str, zipfile.ZipInfo] = {}
@@ -181,7 +158,7 @@ def _zip_kind(path, zf: zipfile.ZipFile, names: dict[str, zipfile.ZipInfo]) -> s
             return _check_ods(path, zf, names)
         for marker, what in _OTHER_OFFICE:
             if marker in mime:
-                raise reject(path, (what, _PUT_TRACKER))
+                raise reject(path, (what, PUT_TRACKER))
     if "[content_types].xml" in names:
         types = _read_small(zf, names["[content_types].xml"]).decode("utf-8", "replace").lower()
         if "<!doctype" in types or "<!entity" in types:
@@ -192,7 +169,7 @@ def _zip_kind(path, zf: zipfile.ZipFile, names: dict[str, zipfile.ZipInfo]) -> s
             return "xlsx"
         for marker, what in _OTHER_OFFICE:
             if marker in types:
-                raise reject(path, (what, _PUT_TRACKER))
+                raise reject(path, (what, PUT_TRACKER))
     if "meta-inf/manifest.xml" in names and "content.xml" in names:
         manifest = _read_small(zf, names["meta-inf/manifest.xml"]).lower()
         if b"opendocument.spreadsheet" in manifest:
@@ -200,7 +177,7 @@ def _zip_kind(path, zf: zipfile.ZipFile, names: dict[str, zipfile.ZipInfo]) -> s
     if "index/document.iwa" in names or any(n.startswith("index/") and n.endswith(".iwa") for n in names):
         raise reject(path, ("an Apple Numbers file", "in Numbers choose File ▸ Export To ▸ Excel and use that copy"))
     if "word/document.xml" in names:
-        raise reject(path, ("a Word document, not a spreadsheet", _PUT_TRACKER))
+        raise reject(path, ("a Word document, not a spreadsheet", PUT_TRACKER))
     if any(n.endswith("workbook.xml") for n in names):
         return "xlsx"
     if any(n.endswith((".xlsx", ".xlsm", ".xls", ".ods", ".csv")) for n in names):
@@ -325,9 +302,9 @@ def _check_ole(path) -> str:
     if "encryptedpackage" in names or "encryptioninfo" in names:
         raise reject(path, PASSWORD)
     if "worddocument" in names:
-        raise reject(path, ("a Word document, not a spreadsheet", _PUT_TRACKER))
+        raise reject(path, ("a Word document, not a spreadsheet", PUT_TRACKER))
     if "powerpoint document" in names:
-        raise reject(path, ("a PowerPoint presentation, not a spreadsheet", _PUT_TRACKER))
+        raise reject(path, ("a PowerPoint presentation, not a spreadsheet", PUT_TRACKER))
     try:
         stream = compound.read_stream("Workbook", 65536) or compound.read_stream("Book", 65536)
     except cfb.CfbDamaged:
@@ -348,7 +325,7 @@ def _is_bare_biff(head: bytes) -> bool:
 
 _BINARY_MAGICS = (
     (b"%PDF", ("a PDF document, not a spreadsheet", "ask for the spreadsheet itself")),
-    (b"\x1f\x8b", ("a compressed (gzip) file, not a spreadsheet", _FORMATS_WE_READ)),
+    (b"\x1f\x8b", ("a compressed (gzip) file, not a spreadsheet", FORMATS_WE_READ)),
     (b"Rar!", ("a compressed (RAR) archive, not a spreadsheet", "unpack it and use the spreadsheet inside")),
     (b"7z\xbc\xaf", ("a compressed (7-Zip) archive, not a spreadsheet", "unpack it and use the spreadsheet inside")),
 )
@@ -382,7 +359,7 @@ def _check_other(path, head: bytes) -> str:
         # Web apps do send tab-separated text named .xls, and that is read; a lone line of text
         # under a spreadsheet name is a mail server's placeholder or a truncated download.
         first = text.strip().splitlines()[0][:80] if text.strip() else ""
-        raise reject(path, (f'not a spreadsheet: it holds only the text "{first}"', _SEND_AGAIN))
+        raise reject(path, (f'not a spreadsheet: it holds only the text "{first}"', SEND_AGAIN))
     return "csv"
 
 

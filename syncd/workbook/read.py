@@ -15,7 +15,8 @@ from syncd.model import META_SHEET, SheetRead, Table, WorkbookMeta
 from syncd.workbook import guard
 from syncd.workbook.books import Raw, Reader, too_many_rows
 from syncd.workbook.csvfile import CsvCellTooLong, CsvTooBig, read_csv
-from syncd.workbook.guard import DEFAULT_LIMITS, Limits, check_file, display_name, reject
+from syncd.workbook.guard import DEFAULT_LIMITS, Limits, check_file
+from syncd.workbook.refusals import display_name, reject
 from syncd.workbook.header import build_table, column_letter, detect_header
 from syncd.workbook.held import HeldRows
 from syncd.workbook.meta import file_mtime, parse_meta_sheet, read_docprops, read_ole_props
