@@ -1,7 +1,8 @@
 """What syncd says when it refuses a file: the reason and the advice, in a project manager's words.
 
 Apart from ``guard`` (which decides what a file is) so that the readers, which refuse damaged
-files too, say it the same way; ``guard`` re-exports all of it.
+files too, say it the same way: they take ``reject`` from here, and the reasons from either
+(``guard`` imports them all).
 """
 
 from __future__ import annotations
