@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
-from typing import Protocol
+from dataclasses import dataclass
 
 from openpyxl.styles.cell_style import StyleArray
 from openpyxl.utils import get_column_letter
@@ -24,18 +24,24 @@ from syncd.workbook.template import OldSheet
 _ID_WIDTH = 14.0
 
 
-class Note(Protocol):
-    """A message on one data cell (``write.CellNote``)."""
+@dataclass(frozen=True)
+class CellNote:
+    """A message on one data cell: a comment (author "syncd") plus a highlight fill.
+
+    ``column`` is a column name of the doc's table. Several notes on one cell are joined into one
+    comment; ``kind`` picks the colour: "conflict" light orange, "deleted" (a row kept after a
+    delete-vs-edit) light red, "duplicate" light yellow.
+    """
 
     row_id: str
     column: str
     text: str
-    kind: str
+    kind: str = "conflict"
 
 
-def write_data_sheet(book: XlsxBook, ws: Worksheet, table: Table, cell_notes: Sequence[Note], old: OldSheet,
+def write_data_sheet(book: XlsxBook, ws: Worksheet, table: Table, cell_notes: Sequence[CellNote], old: OldSheet,
                      ahead: RowsAhead | None = None) -> dict[str, int]:
-    """Rewrite the data sheet ``ws`` in place with ``table`` and ``cell_notes`` (``write.CellNote``);
+    """Rewrite the data sheet ``ws`` in place with ``table`` and ``cell_notes``;
     returns the final column of each table column."""
     fresh = not ws._cells and not ws.column_dimensions
     plan = column_plan(table.columns, old)
@@ -63,7 +69,7 @@ def write_data_sheet(book: XlsxBook, ws: Worksheet, table: Table, cell_notes: Se
         if src in old.header_comments:
             ws.cell(row=1, column=j).comment = old.header_comments[src]
 
-    notes: dict[tuple[int, int], list[Note]] = defaultdict(list)
+    notes: dict[tuple[int, int], list[CellNote]] = defaultdict(list)
     index_of_row = {rid: k for k, rid in enumerate(table.row_ids)}
     position = {name: j for j, name in enumerate(names, 1)}
     for note in cell_notes:

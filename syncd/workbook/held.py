@@ -103,24 +103,20 @@ class HeldRows:
             typed = convert_rows([data[i] for i in missed], max_chars)
         except CellTooLong as e:
             raise CellTooLong(missed[e.row], e.col, e.length) from None
-        if not missed:  # every row is a held one (a copy nobody edited, or only re-sorted)
-            rows, ids = [held[k] for k in places], [held_ids[k] for k in places]
-            numbers, kept = range(row_offset + 2, row_offset + len(data) + 1), places
-        else:
-            typed_at = dict(zip(missed, typed))
-            rows, ids, numbers, kept = [], [], [], []
-            for i, k in enumerate(places, 1):
-                if k >= 0:
-                    rows.append(held[k])
-                    ids.append(held_ids[k])
-                else:
-                    cells = typed_at[i]
-                    if cells.count(None) == len(cells):
-                        continue  # an empty row: no row of the table
-                    rows.append(tuple(cells[:-1]))
-                    ids.append(id_text(cells[-1]))
-                numbers.append(row_offset + i + 1)
-                kept.append(k)
+        typed_at = dict(zip(missed, typed))
+        rows, ids, numbers, kept = [], [], [], []
+        for i, k in enumerate(places, 1):
+            if k >= 0:
+                rows.append(held[k])
+                ids.append(held_ids[k])
+            else:
+                cells = typed_at[i]
+                if cells.count(None) == len(cells):
+                    continue  # an empty row: no row of the table
+                rows.append(tuple(cells[:-1]))
+                ids.append(id_text(cells[-1]))
+            numbers.append(row_offset + i + 1)
+            kept.append(k)
         table = Table(self.table.columns, tuple(rows), tuple(ids), tuple(numbers), header_row=row_offset + 1)
         self.last = (table, kept)
         return table

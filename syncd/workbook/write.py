@@ -26,27 +26,12 @@ from syncd.model import META_SHEET, Table, WorkbookMeta
 from syncd.workbook import layout
 from syncd.workbook.ahead import RowsAhead
 from syncd.workbook.atomic import atomic_write, describe_os_error
-from syncd.workbook.datasheet import write_data_sheet
+from syncd.workbook.datasheet import CellNote, write_data_sheet
 from syncd.workbook.sheetxml import XlsxBook, put_small_cell, write_plain_sheet
 from syncd.workbook.template import OldSheet, Opened, open_template
 
 
 NOTE_KINDS = ("conflict", "duplicate", "deleted")
-
-
-@dataclass(frozen=True)
-class CellNote:
-    """A message on one data cell: a comment (author "syncd") plus a highlight fill.
-
-    ``column`` is a column name of the doc's table. Several notes on one cell are joined into one
-    comment; ``kind`` picks the colour: "conflict" light orange, "deleted" (a row kept after a
-    delete-vs-edit) light red, "duplicate" light yellow.
-    """
-
-    row_id: str
-    column: str
-    text: str
-    kind: str = "conflict"
 
 
 @dataclass(frozen=True)

@@ -92,7 +92,7 @@ def _word_blocks(prep: Prepared, keys: list[str], sig: Signatures, focus: np.nda
         vocab[w] = code
     # Python's sort compares text in C; numpy's, on objects, calls back for every comparison (2x)
     order = np.array(sorted(range(n), key=keys.__getitem__), dtype=np.int64)
-    out = [_fits(sig, _focused(p, focus)) for p in _window_pairs(order.astype(np.int64), WINDOW)]
+    out = [_fits(sig, _focused(p, focus)) for p in _window_pairs(order, WINDOW)]
     if not flat:
         return out
     row = np.repeat(np.arange(n, dtype=np.int64), np.fromiter(map(len, per_row), dtype=np.int64, count=n))

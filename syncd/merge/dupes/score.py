@@ -155,7 +155,7 @@ class Prepared:
         if v is None:
             return ""
         if isinstance(v, Title):
-            return v.key or " ".join(sorted(v.words))
+            return v.key  # worked out as it was parsed (empty only for a title without words)
         if isinstance(v, tuple):
             return " ".join(sorted(v))
         return getattr(v, "key", None) or str(v)
