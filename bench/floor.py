@@ -2,7 +2,7 @@
 
 Reading every new copy with the fastest reader there is (python-calamine, values only, no types
 beyond what it hands back) plus writing the canonical with the fastest writer (raw streamed XML,
-``workloads.write_xlsx``) — and no merging, no checking, no formatting at all. syncd's figure is
+``files.write_xlsx``) — and no merging, no checking, no formatting at all. syncd's figure is
 divided by this one, so both come from the same machine under the same load.
 """
 
@@ -31,7 +31,7 @@ def write_fastest(path: Path, grid: Sequence[Sequence]) -> None:
         with open(path, "w", newline="", encoding="utf-8") as f:
             csv.writer(f, lineterminator="\n").writerows(grid)
         return
-    from bench.workloads import write_xlsx
+    from bench.files import write_xlsx
 
     # calamine gives "" for an empty cell: an empty cell is not written at all
     write_xlsx(path, [("Tasks", ([None if v == "" else v for v in row] for row in grid), False)])

@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import random
 
-from bench.make_dupes_eval import strip_accents, typo
+from bench.retyping import strip_accents, typo
 
 FIRST = ["John", "Robert", "William", "Elizabeth", "Katherine", "Michael", "James", "Jennifer", "Margaret",
          "Richard", "Thomas", "Christopher", "Daniel", "Joseph", "Susan", "Patricia", "Anthony", "Alexander",
