@@ -6,7 +6,10 @@ import datetime as dt
 import random
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
+import syncd.merge.rows as rows_module
 from syncd.merge import MergeOptions, align_rows, same
 from syncd.merge.align import align_tables
 from syncd.merge.columns import match_columns_by_name
@@ -173,3 +176,43 @@ def test_new_column_is_not_matched_to_a_deleted_one():
     a = t([("x", 20), ("y", 25), ("z", 66)], ["Name", "Probe B"])
     b = t([("x", 5), ("y", 10), ("z", 15)], ["Name", "Probe D"])
     assert align_tables(a, b).columns == ((0, 0),)
+
+
+# -- pairing by a key column, indexed ---------------------------------------------------------------
+
+_KEYED = ("ID", "Task", "Owner")
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.data())
+def test_rows_pair_by_an_indexed_key_exactly_as_by_the_general_key_stage(data):
+    """Copies without row ids pair with the base through an index of each side's keys (the base's
+    made once per sync). Whatever the ids, spaces around keys, rows added, deleted or re-sorted, it
+    pairs exactly the rows the general key stage pairs."""
+    n = data.draw(st.integers(4, 30))
+    keys = [f"T-{k}" for k in range(n)]
+    base_ids = [data.draw(st.sampled_from([None, f"r{k}"])) for k in range(n)]
+    base = Table.from_lists(list(_KEYED), [[k, f"Task {k}", "Ann"] for k in keys], base_ids)
+    kept = data.draw(st.lists(st.sampled_from(range(n)), min_size=2, max_size=n, unique=True))
+    added = [f"T-new-{k}" for k in range(data.draw(st.integers(0, 3)))]
+    rows, ids = [], []
+    for k in kept:
+        spaced = data.draw(st.sampled_from(["", " ", "  "]))
+        rows.append([spaced + keys[k] + spaced, f"Task {keys[k]}", data.draw(st.sampled_from(["Ann", "Bob"]))])
+        # an id may be the row's own, another row's (a pasted row), or gone
+        ids.append(data.draw(st.sampled_from([None, base_ids[k], f"r{(k + 1) % n}"])))
+    rows += [[key, f"Task {key}", "Cleo"] for key in added]
+    ids += [None] * len(added)
+    copy = Table.from_lists(list(_KEYED), rows, ids)
+    cols = [(0, 0), (1, 1), (2, 2)]
+    assert rows_module._text_keys(base, 0) is not None  # the indexed stage is the one under test
+    indexed = rows_module.match_rows(base, copy, cols, MergeOptions())
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(rows_module, "_text_keys", lambda table, col: None)
+        general = rows_module.match_rows(base, copy, cols, MergeOptions())
+    assert indexed == general
+
+
+def test_a_key_column_with_a_repeated_key_is_not_indexed():
+    base = t([("T-1", "a", "x"), ("T-1 ", "b", "y")], columns=["ID", "Task", "Owner"])
+    assert rows_module._text_keys(base, 0) is None

@@ -31,3 +31,17 @@ def test_a_row_pasted_with_its_hidden_id_keeps_the_id_only_on_its_first_occurren
     assert dedupe_ids(unique) is unique
     pasted = Table(COLS, (("a", 1, None), ("b", 2, None), ("a again", 1, None)), ("r1", None, "r1"))
     assert dedupe_ids(pasted).row_ids == ("r1", None, None)
+
+
+def test_copies_without_ids_still_tell_a_true_from_a_one_after_the_base_was_asked_before():
+    # Copies without row ids are typed whole, so nearly every row compares equal in bulk; the base
+    # holds no bool, and that answer is remembered across copies: each copy's own True still counts.
+    base = Table(COLS, tuple((f"Task {n}", 1, None) for n in range(10)), (None,) * 10)
+    plain = Table(COLS, tuple((f"Task {n}", 1, None) for n in range(10)), (None,) * 10)
+    ticked = Table(COLS, tuple((f"Task {n}", True if n == 7 else 1, None) for n in range(10)), (None,) * 10)
+    assert compute_diff(base, plain, MergeOptions()).edits == ()
+    assert compute_diff(base, ticked, MergeOptions()).edits == (Edit(7, 1, True),)
+    # and the other way round: the base's True, a copy's 1
+    ticks = Table(COLS, tuple((f"Task {n}", True if n == 3 else 1, None) for n in range(10)), (None,) * 10)
+    assert compute_diff(ticks, plain, MergeOptions()).edits == (Edit(3, 1, 1),)
+    assert compute_diff(ticks, plain, MergeOptions()).edits == (Edit(3, 1, 1),)

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from itertools import chain
 
 from syncd.merge.align import Alignment, align_tables
+from syncd.merge.memo import remembered
 from syncd.merge.plan import MergeOptions
 from syncd.merge.values import same
 from syncd.model import Table, Value, picker
@@ -39,7 +40,16 @@ class RevisionDiff:
     removed_columns: tuple[int, ...]
 
 
-def _holds_bool(rows, picked: list[int]) -> bool:
+@remembered
+def _any_bool(rows: tuple) -> bool:
+    return bool in map(type, chain.from_iterable(rows))
+
+
+def _holds_bool(rows: tuple, picked: list[int]) -> bool:
+    # Most rows picked (copies without row ids): the whole table's answer, which for the base is
+    # worked out once per sync, settles it whenever the table holds no bool at all.
+    if len(picked) * 2 > len(rows) and not _any_bool(rows):
+        return False
     return bool in map(type, chain.from_iterable(map(rows.__getitem__, picked)))
 
 
