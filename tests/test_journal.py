@@ -82,3 +82,15 @@ def test_database_errors_become_a_message_for_a_person(tmp_path):
         j.write_pending("t", _outcome(1))  # the failed transaction was rolled back; the journal still works
         j.commit_pending("t", None)
         assert j.latest("t").gen == 1
+
+
+def test_recent_generations_come_newest_first_and_a_known_one_is_not_decoded_again(tmp_path):
+    with Journal(tmp_path / "j.sqlite") as j:
+        for gen in (1, 2, 3):
+            j.write_pending("t", _outcome(gen))
+            j.commit_pending("t", f"hash{gen}")
+        j.write_pending("t", _outcome(4))  # pending: not a generation anyone can start from
+        assert [g.gen for g in j.recent("t", 10)] == [3, 2, 1]
+        latest = j.latest("t")
+        got = j.recent("t", 2, known={3: latest})
+        assert [g.gen for g in got] == [3, 2] and got[0] is latest and got[1].table == T

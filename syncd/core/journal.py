@@ -13,7 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import sqlite3
 from pathlib import Path
-from typing import Any, Iterator, Sequence
+from typing import Any, Iterator, Mapping, Sequence
 
 from syncd.core import codec
 from syncd.core.journal_records import CopyRecord, Generation, NewConflict, NewCopy, Outcome, StoredConflict
@@ -182,12 +182,15 @@ class Journal:
         ).fetchone()
         return self._generation(row) if row else None
 
-    def recent(self, tracker: str, limit: int = 10) -> list[Generation]:
-        rows = self.db.execute(
-            f"SELECT {self._GEN_COLS} FROM generation WHERE tracker = ? AND status = 'committed' ORDER BY gen DESC LIMIT ?",
+    def recent(self, tracker: str, limit: int = 10, known: Mapping[int, Generation | None] | None = None) -> list[Generation]:
+        """The last ``limit`` committed generations, newest first. Those in ``known`` (by number)
+        are not decoded again: a 100,000-row table takes half a second."""
+        gens = [g for (g,) in self.db.execute(
+            "SELECT gen FROM generation WHERE tracker = ? AND status = 'committed' ORDER BY gen DESC LIMIT ?",
             (tracker, limit),
-        ).fetchall()
-        return [self._generation(r) for r in rows]
+        )]
+        got = [(known or {}).get(g) or self.generation(tracker, g) for g in gens]
+        return [g for g in got if g is not None]
 
     def pending(self, tracker: str) -> Generation | None:
         row = self.db.execute(

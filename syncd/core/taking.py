@@ -143,7 +143,7 @@ class CopyTaker:
             if gen is not None:
                 return gen.table, gen.gen, False
         if self._recent is None:  # decoded once a pass: every copy without a known base compares them
-            self._recent = self.journal.recent(self.t.name, BASE_CANDIDATES)
+            self._recent = self.journal.recent(self.t.name, BASE_CANDIDATES, known=self._generations)
         candidates = self._recent
         if not candidates:
             return state.table, None, True
