@@ -128,3 +128,31 @@ def test_an_overlong_cell_is_refused_the_same_way(tmp_path):
     with pytest.raises(CopyRejected) as fast:
         read_sheet(path, "Tasks", limits=limits, held=HeldRows(held))
     assert fast.value.reason == plain.value.reason and "G42" in fast.value.reason
+
+
+def test_a_copy_saved_without_the_id_column_is_read_plainly_and_shares_the_held_rows(tmp_path):
+    # a copy of the tracker as it was before syncd: the same columns, no hidden ids
+    held = _held({8: ("T-8", "Twin", "Ann", None, None, None, None), 9: ("T-8", "Twin", "Ann", None, None, None, None),
+                  11: ("T-11", "Tick", "Bob", None, 1, None, None), 13: (None,) * len(COLUMNS)})
+    rows = [list(r) for r in held.rows]
+    rows[11][4] = True  # where the held row has 1: equal to Python, another value to a person
+    rows[3][1] = "Task number 3, retyped"
+    rows[5][4] = True  # True == 1, yet another value
+    rows[7][3] = dt.datetime(2026, 1, 8, 9, 30)
+    rows.insert(12, [None] * len(COLUMNS))  # empty rows (and the held one emptied): no rows of the table
+    rows.append(["T-new", "A task added", "Dev", None, 5, None, None])
+    rows.append(list(rows[20]))  # a row copy-pasted
+    rows.reverse()  # and the rows sorted another way
+    path = write_copy(tmp_path / "before syncd.xlsx", list(COLUMNS), rows)
+    table = _both(path, held)
+    assert set(table.row_ids) == {None}
+    by_task = {}
+    for row in table.rows:
+        by_task.setdefault(row[0], []).append(row)
+    assert by_task["T-3"][0][1] == "Task number 3, retyped" and by_task["T-5"][0][4] is True
+    assert by_task["T-11"][0][4] is True
+    assert by_task["T-100"][0] is held.rows[100] and all(r is held.rows[20] for r in by_task["T-20"])
+    assert by_task["T-3"][0] is not held.rows[3] and by_task["T-7"][0] is not held.rows[7]
+    # two held rows alike: which one a copy's row is cannot be told from its cells, so it is typed
+    assert len(by_task["T-8"]) == 2 and not any(r is held.rows[8] or r is held.rows[9] for r in by_task["T-8"])
+    assert sum(any(r is h for h in held.rows[90:110]) for r in table.rows) == 20

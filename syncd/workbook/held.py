@@ -1,4 +1,4 @@
-"""A copy's unchanged rows, recognised by their row id in the raw cells instead of being typed again.
+"""A copy's unchanged rows, recognised in its raw cells instead of being typed again.
 
 Most rows of a copy are rows of the generation syncd holds, exactly as it wrote them. Typing a
 100,000-row sheet's cells (``values.convert_rows``) and cutting the table out of them
@@ -6,7 +6,9 @@ Most rows of a copy are rows of the generation syncd holds, exactly as it wrote 
 send them. For a sheet laid out exactly as syncd writes it (its first row the held table's column
 names, then the ``syncd id`` column), each row carrying a held id is compared, as calamine handed it
 over, with that held row as calamine would hand it over; an equal row is the held row, and the
-table is made of the held rows themselves, so a reading process sends their positions only.
+table is made of the held rows themselves, so a reading process sends their positions only. A
+copy saved before syncd, laid out the same but without the id column, has its rows looked up by
+their cells instead, among the held rows no other held row shares its cells with.
 
 What calamine hands over for a held row is predictable: text as it is, every number as a float
 (equal to the int it types as), dates as dates, an empty cell as ``""``. The one trap is
@@ -40,6 +42,7 @@ class HeldRows:
         self._as_read: list[list[Any] | None] = []
         #: held rows with an int 0 or 1, which a bool read for it would equal (True == 1)
         self._bool_alike: set[int] = set()
+        self._cells_index: dict[tuple, int] | None = None
         #: the table ``table_from`` made last and, per row, the held row it is (-1: typed)
         self.last: tuple[Table, list[int]] | None = None
 
@@ -74,52 +77,99 @@ class HeldRows:
 
     def table_from(self, data: list[list[Any]], row_offset: int, max_chars: int) -> Table | None:
         """The table of a sheet's raw cells (``data``, its first row at 0-based sheet row
-        ``row_offset``), when its first row is the held table's header; else ``None``."""
-        if len(self.table) < MIN_ROWS or not data or len(data[0]) != len(self._header):
+        ``row_offset``), when its first row is the held table's header, with or without the row
+        id column; else ``None``."""
+        if len(self.table) < MIN_ROWS or not data:
             return None
         head = data[0]
+        with_ids = len(head) == len(self._header)
+        if not with_ids and len(head) != len(self._header) - 1:
+            return None
         if not all(type(v) is str and len(v) <= MAX_HEADER_TEXT for v in head):
             return None
         names = [header_name(v) for v in head]
-        if names != self._header or not is_id_column(names[-1]):
+        if names != (self._header if with_ids else self._header[:-1]) or (with_ids and not is_id_column(names[-1])):
             return None
         if len({n.casefold() for n in names}) != len(names):
             return None
         self.prepare()
-        at, as_read, bool_alike = self._at.get, self._as_read, self._bool_alike
-        held, held_ids = self.table.rows, self.table.row_ids
-        places: list[int] = []
-        missed: list[int] = []
-        for i in range(1, len(data)):
-            row = data[i]
-            k = at(row[-1]) if type(row[-1]) is str else None
-            # a bool can only pass for a held row's 0 or 1: only such rows are checked for one
-            if k is not None and row == as_read[k] and (k not in bool_alike or bool not in map(type, row)):
-                places.append(k)
-            else:
-                places.append(-1)
-                missed.append(i)
+        places, missed = self._places(data, with_ids)
         try:
             typed = convert_rows([data[i] for i in missed], max_chars)
         except CellTooLong as e:
             raise CellTooLong(missed[e.row], e.col, e.length) from None
         typed_at = dict(zip(missed, typed))
+        held, held_ids = self.table.rows, self.table.row_ids
         rows, ids, numbers, kept = [], [], [], []
         for i, k in enumerate(places, 1):
             if k >= 0:
                 rows.append(held[k])
-                ids.append(held_ids[k])
+                ids.append(held_ids[k] if with_ids else None)
             else:
                 cells = typed_at[i]
                 if cells.count(None) == len(cells):
                     continue  # an empty row: no row of the table
-                rows.append(tuple(cells[:-1]))
-                ids.append(id_text(cells[-1]))
+                if with_ids:
+                    rows.append(tuple(cells[:-1]))
+                    ids.append(id_text(cells[-1]))
+                else:
+                    rows.append(tuple(cells))
+                    ids.append(None)
             numbers.append(row_offset + i + 1)
             kept.append(k)
         table = Table(self.table.columns, tuple(rows), tuple(ids), tuple(numbers), header_row=row_offset + 1)
         self.last = (table, kept)
         return table
+
+    def _places(self, data: list[list[Any]], with_ids: bool) -> tuple[list[int], list[int]]:
+        """Per row of ``data`` after the header, the held row it is (-1: to be typed), and the
+        rows to type. A row carrying a held id is compared with that row; a copy without the id
+        column (saved before syncd) is looked up by its cells."""
+        bool_alike = self._bool_alike
+        places: list[int] = []
+        missed: list[int] = []
+        if with_ids:
+            at, as_read = self._at.get, self._as_read
+            for i in range(1, len(data)):
+                row = data[i]
+                k = at(row[-1]) if type(row[-1]) is str else None
+                # a bool can only pass for a held row's 0 or 1: only such rows are checked for one
+                if k is not None and row == as_read[k] and (k not in bool_alike or bool not in map(type, row)):
+                    places.append(k)
+                else:
+                    places.append(-1)
+                    missed.append(i)
+            return places, missed
+        by_cells = self._by_cells().get
+        for i in range(1, len(data)):
+            row = data[i]
+            k = by_cells(tuple(row), -1)
+            if k >= 0 and (k not in bool_alike or bool not in map(type, row)):
+                places.append(k)
+            else:
+                places.append(-1)
+                missed.append(i)
+        return places, missed
+
+    def _by_cells(self) -> dict[tuple, int]:
+        """Each held row by its cells as calamine hands them over, for the rows no other held row
+        shares them with (and that are not empty)."""
+        if self._cells_index is None:
+            index: dict[tuple, int] = {}
+            shared: set[tuple] = set()
+            for k, cells in enumerate(self._as_read):
+                if cells is None:
+                    continue
+                key = tuple(cells[:-1])
+                if key in index:
+                    shared.add(key)
+                else:
+                    index[key] = k
+            for key in shared:
+                del index[key]
+            index.pop(("",) * len(self.table.columns), None)
+            self._cells_index = index
+        return self._cells_index
 
     def compact(self, table: Table) -> list | None:
         """``table``'s rows with each held one given as its position: what a reading process sends."""
