@@ -373,3 +373,17 @@ def test_rows_added_and_deleted_directly_in_the_canonical_are_kept(team):
     assert [a["ID"] for a in archived] == ["T-4"] and archived[0]["From file"] == "tasks.xlsx"
     ids = [r["ID"] for r in team.rows()]
     assert len(ids) == len(set(ids))
+
+
+def test_a_sync_lets_go_of_the_tables_its_merges_remembered(team, monkeypatch):
+    # a daemon waits between syncs with what its last sync left behind: no copy's table
+    from syncd.merge import memo
+
+    copy_from_canonical(team.canonical, team.inbox / "ann.xlsx", author="Ann", modified=at(2),
+                        edit=lambda ws: set_value(ws, "T-1", "Status", "In progress"))
+    at_the_end = []
+    forget = memo.forget
+    monkeypatch.setattr(memo, "forget", lambda: (at_the_end.append(memo.held()), forget()))
+    assert team.sync_json()["written"]
+    assert at_the_end and at_the_end[-1] > 0  # the merge remembered facts about its tables
+    assert memo.held() == 0

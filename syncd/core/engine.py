@@ -41,6 +41,7 @@ from syncd.merge import (
     State,
     merge,
 )
+from syncd.merge import memo
 from syncd.model import SheetRead, Table
 from syncd.sources.base import Source
 from syncd.workbook.ahead import RowsAhead, render_ahead
@@ -81,6 +82,8 @@ def sync_tracker(tracker: TrackerConfig, journal: Journal, *, dry_run: bool = Fa
         except CanonicalChanged:
             journal.drop_pending(tracker.name)
             continue
+        finally:
+            memo.forget()  # the merges' facts about this pass's tables, and the tables with them
         if not report.mirror_stale:
             return report
         # a mirrored sheet was edited while we merged: its edits are read by another pass
