@@ -383,7 +383,7 @@ def test_a_sync_lets_go_of_the_tables_its_merges_remembered(team, monkeypatch):
                         edit=lambda ws: set_value(ws, "T-1", "Status", "In progress"))
     at_the_end = []
     forget = memo.forget
-    monkeypatch.setattr(memo, "forget", lambda: (at_the_end.append(memo.held()), forget()))
+    monkeypatch.setattr(memo, "forget", lambda: (at_the_end.append(memo.size()), forget()))
     assert team.sync_json()["written"]
     assert at_the_end and at_the_end[-1] > 0  # the merge remembered facts about its tables
-    assert memo.held() == 0
+    assert memo.size() == 0
