@@ -201,49 +201,54 @@ class Journal:
     def write_pending(self, tracker: str, outcome: "Outcome") -> None:
         """Record a whole sync's outcome as pending generation ``outcome.gen``, in one transaction."""
         o = outcome
-        prov = [[r, c, label, author, m] for (r, c), (label, author, m) in o.provenance.items()]
+        now = _now()  # one sync, one time: its records are written together
+        # A big tracker's provenance is tens of thousands of cells set at the few times the copies
+        # were saved: each time is written out once, not once per cell.
+        times: dict[dt.datetime | None, object] = {}
+        prov = []
+        for (r, c), (label, author, m) in o.provenance.items():
+            t = times.get(m)
+            if t is None:
+                t = times[m] = codec.encode_value(m)
+            prov.append([r, c, label, author, t])
+        dumps = codec.dumps
         with self.transaction() as db:
             self._drop_pending(db, tracker)
             if o.lineage is not None:
                 db.execute("INSERT OR REPLACE INTO tracker VALUES (?, ?)", (tracker, o.lineage))
             db.execute(
                 "INSERT INTO generation VALUES (?, ?, 'pending', ?, ?, ?, ?, ?)",
-                (tracker, o.gen, _now(), o.table_blob or codec.encode_table(o.table), codec.dumps(prov), o.canonical_hash,
-                 codec.dumps(o.summary).decode()),
+                (tracker, o.gen, now, o.table_blob or codec.encode_table(o.table), dumps(prov), o.canonical_hash,
+                 dumps(o.summary).decode()),
             )
-            for c in o.copies:
-                db.execute(
-                    "INSERT INTO copy VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    (tracker, c.hash, c.name, c.location, c.size, c.mtime, c.status, c.reason, c.author,
-                     c.base_gen, o.gen, _now(), codec.dumps(c.summary).decode()),
-                )
-            for conflict in o.new_conflicts:
-                db.execute(
-                    "INSERT INTO conflict (tracker, gen, row_id, col, kind, title, message, detail) VALUES (?,?,?,?,?,?,?,?)",
-                    (tracker, o.gen, conflict.row_id, conflict.column, conflict.kind, conflict.title,
-                     conflict.message, codec.dumps(conflict.detail).decode()),
-                )
-            for cid, resolution in o.resolved:
-                db.execute(
-                    "UPDATE conflict SET resolved_gen = ?, resolution = ? WHERE id = ? AND tracker = ?",
-                    (o.gen, resolution, cid, tracker),
-                )
-            for a in o.archived:
-                db.execute(
-                    "INSERT INTO archive VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                    (tracker, o.gen, a.row_id, codec.dumps([list(x) for x in a.values]).decode(), a.label,
-                     a.author, a.reason, _now()),
-                )
-            for ch in o.changes:
-                db.execute(
-                    "INSERT INTO change VALUES (?, ?, ?, ?, ?, ?, ?)",
-                    (tracker, o.gen, ch.row_id, ch.column, codec.dumps(ch.old).decode(),
-                     codec.dumps(ch.new).decode(), ch.label),
-                )
-            for row_a, row_b, decision in o.dupe_decisions:
-                a, b = sorted((row_a, row_b))
-                db.execute("INSERT OR REPLACE INTO dupe_decision VALUES (?, ?, ?, ?, ?, ?)",
-                           (tracker, a, b, decision, o.gen, _now()))
+            db.executemany(
+                "INSERT INTO copy VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [(tracker, c.hash, c.name, c.location, c.size, c.mtime, c.status, c.reason, c.author,
+                  c.base_gen, o.gen, now, dumps(c.summary).decode()) for c in o.copies],
+            )
+            db.executemany(
+                "INSERT INTO conflict (tracker, gen, row_id, col, kind, title, message, detail) VALUES (?,?,?,?,?,?,?,?)",
+                [(tracker, o.gen, c.row_id, c.column, c.kind, c.title, c.message, dumps(c.detail).decode())
+                 for c in o.new_conflicts],
+            )
+            db.executemany(
+                "UPDATE conflict SET resolved_gen = ?, resolution = ? WHERE id = ? AND tracker = ?",
+                [(o.gen, resolution, cid, tracker) for cid, resolution in o.resolved],
+            )
+            db.executemany(
+                "INSERT INTO archive VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                [(tracker, o.gen, a.row_id, dumps([list(x) for x in a.values]).decode(), a.label, a.author,
+                  a.reason, now) for a in o.archived],
+            )
+            db.executemany(
+                "INSERT INTO change VALUES (?, ?, ?, ?, ?, ?, ?)",
+                [(tracker, o.gen, ch.row_id, ch.column, dumps(ch.old).decode(), dumps(ch.new).decode(), ch.label)
+                 for ch in o.changes],
+            )
+            db.executemany(
+                "INSERT OR REPLACE INTO dupe_decision VALUES (?, ?, ?, ?, ?, ?)",
+                [(tracker, *sorted((row_a, row_b)), decision, o.gen, now) for row_a, row_b, decision in o.dupe_decisions],
+            )
 
     def commit_pending(self, tracker: str, canonical_hash: str | None) -> None:
         with self.transaction() as db:
