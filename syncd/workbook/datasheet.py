@@ -81,7 +81,9 @@ def write_data_sheet(book: XlsxBook, ws: Worksheet, table: Table, cell_notes: Se
     columns = [(j, i, bases[j - 1]) for j, (i, _) in enumerate(plan, 1)]
     # Rows needing more than "value in its column's format" go the slow way; most rows do not.
     special = special_rows(old)
-    noted = {r for r, _ in notes}
+    noted: dict[int, list[int]] = defaultdict(list)  # row -> its noted columns, in order
+    for r, j in sorted(notes):
+        noted[r].append(j)
     plain = data.columns(bases)
     pick = row_picker(plan)
     bodies = ahead.bodies if ahead is not None and ahead.serves(table, book.wb, old, plan) else None
@@ -101,8 +103,19 @@ def write_data_sheet(book: XlsxBook, ws: Worksheet, table: Table, cell_notes: Se
         if old_r is not None and old_r in old.row_dims:
             dim = ws.row_dimensions[r]
             dim.ht, dim.hidden, dim.outlineLevel, dim.collapsed = old.row_dims[old_r]
-        if old_r not in special and r not in noted:
-            parts = data.plain_cells(r, (*pick(row), rid), plain)
+        if old_r not in special:
+            values = (*pick(row), rid)
+            if r not in noted:
+                parts = data.plain_cells(r, values, plain)
+            else:
+                # a duplicate's note marks a cell or two: the rest of its row is plain
+                parts, start = [], 0
+                for j in noted[r]:
+                    parts += data.plain_cells(r, values[start:j - 1], plain[start:j - 1])
+                    parts.append(_special_cell(data, old, plan, notes, texts, people, links, r, j, old_r,
+                                               values[j - 1], columns[j - 1][2]))
+                    start = j
+                parts += data.plain_cells(r, values[start:], plain[start:])
         else:
             parts = [_special_cell(data, old, plan, notes, texts, people, links, r, j, old_r,
                                    row[i] if i >= 0 else rid, base) for j, i, base in columns]
