@@ -118,6 +118,18 @@ def test_truncated_download_is_damaged_or_incomplete(tmp_path):
     assert e.advice == "ask the sender to mail it again"
 
 
+def test_a_sheet_whose_compressed_bytes_were_garbled_is_refused_as_damaged(tmp_path):
+    # a mail gateway that mangled an attachment: the archive is whole, one part's deflate is not
+    path = small_xlsx(tmp_path / "tracker.xlsx", rows=[("Task", "Owner")] + [(f"Task {k}", "Ana") for k in range(3000)])
+    data = bytearray(path.read_bytes())
+    with zipfile.ZipFile(path) as z:
+        info = z.getinfo("xl/worksheets/sheet1.xml")
+    start = info.header_offset + 30 + len(info.filename) + len(info.extra)
+    data[start + 100:start + 140] = b"\xff" * 40
+    path.write_bytes(bytes(data))
+    assert rejected(path).reason == "damaged (its contents cannot be read)"
+
+
 def test_random_bytes_are_not_a_spreadsheet(tmp_path):
     path = tmp_path / "noise.xlsx"
     path.write_bytes(random.Random(7).randbytes(50_000))

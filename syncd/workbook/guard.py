@@ -18,6 +18,7 @@ import defusedxml.ElementTree as SafeET
 
 from syncd.errors import CopyRejected
 from syncd.workbook import cfb
+from syncd.workbook.deflate import ERRORS as deflate_errors, fast_entry
 from syncd.workbook.refusals import (
     DAMAGED, FORMATS_WE_READ, NOT_A_SPREADSHEET, PASSWORD, PUT_TRACKER, SAVE_AGAIN, SEND_AGAIN, TRUNCATED,
     UNSAFE_XML, ZIP_BOMB, reject,
@@ -209,6 +210,7 @@ def _scan_parts(path, zf: zipfile.ZipFile, names: dict[str, zipfile.ZipInfo], fm
         xlsb_parts: list[bytes] = []
         try:
             with zf.open(info) as f:
+                fast_entry(f)
                 first = True
                 while True:
                     chunk = f.read(MiB)
@@ -225,12 +227,14 @@ def _scan_parts(path, zf: zipfile.ZipFile, names: dict[str, zipfile.ZipInfo], fm
                         scan.feed(chunk)
                     elif is_sheet_bin:
                         xlsb_parts.append(chunk)
-        except (zipfile.BadZipFile, EOFError, zipfile.LargeZipFile, NotImplementedError, ValueError, OSError):
+        except (zipfile.BadZipFile, EOFError, zipfile.LargeZipFile, NotImplementedError, ValueError, OSError,
+                *deflate_errors):
             raise reject(path, DAMAGED) from None
         if isinstance(scan, XlsxSheetScan) and _extent_problem(scan.finish(), limits):
             # The quick scan counts empty formatted rows; look again at cells with content only.
             scan = XlsxSheetScan(limits.max_rows, precise=True)
             with zf.open(info) as f:
+                fast_entry(f)
                 while chunk := f.read(MiB):
                     scan.feed(chunk)
         extent = scan.finish() if scan is not None else None

@@ -34,6 +34,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from syncd.model import Table, Value
 from syncd.workbook import layout, notes_xml
+from syncd.workbook.deflate import fast_entry
 from syncd.workbook.values import EXACT_INT  # beyond it a number cell would round the digits typed
 
 NO_STYLE = StyleArray()
@@ -180,6 +181,7 @@ class XlsxBook:
                 close = part.find(b"</sheetData>", start)
                 end = close + len(b"</sheetData>") if close >= 0 else part.index(b">", start) + 1
                 with zout.open(info.filename, "w", force_zip64=True) as out:
+                    fast_entry(out)  # the data sheet is nearly all of the file: ISA-L deflates it
                     out.write(part[:start] + b"<sheetData>")
                     data.copy_to(out)
                     out.write(b"</sheetData>" + part[end:])

@@ -32,6 +32,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 from syncd.model import ROW_ID_COLUMN
 from syncd.workbook import layout
 from syncd.workbook import sheetscan as scan
+from syncd.workbook.deflate import read_entry
 from syncd.workbook.guard import check_file
 
 log = logging.getLogger(__name__)
@@ -265,7 +266,7 @@ def _fast_load(raw: bytes, sheet: str, replaced: Sequence[str], trusted: bool = 
             part = scan.sheet_part(zin, sheet)
             if part is None:
                 return None
-            xml = zin.read(part)
+            xml = read_entry(zin, part)
             span = scan.rows_span(xml)
             if span is None:
                 return None  # an empty sheet: nothing to gain
