@@ -293,6 +293,20 @@ def test_cells_without_a_reference_count_as_wide_as_they_are(tmp_path):
     assert read_sheet(path).table.width == 40  # within the limits it reads
 
 
+@pytest.mark.parametrize("space", [b"\n", b"\t", b"\r\n"])
+def test_cells_without_a_reference_after_other_whitespace_count_too(tmp_path, space):
+    # "<c\n t=...>" is the same cell as "<c t=...>" to an XML reader, which lays 3,000 of them out
+    # as 3,000 columns: the quick checks must see them as cells without a reference too, or a sheet
+    # of such cells could make the reader lay out far more cells than the limit
+    path = small_xlsx(tmp_path / "norefs.xlsx")
+    xml = zipfile.ZipFile(path).read("xl/worksheets/sheet1.xml")
+    rows = b"".join(b'<row r="%d">' % r + (b"<c" + space + b't="n"><v>1</v></c>') * 3_000 + b"</row>" for r in range(3, 6))
+    rewrite(path, "xl/worksheets/sheet1.xml", xml.replace(b"</sheetData>", rows + b"</sheetData>"))
+    with pytest.raises(CopyRejected) as e:
+        check_file(path, Limits(max_cells=1_000))  # before any reader lays the sheet out
+    assert "3,000 columns" in e.value.reason
+
+
 def test_a_sheet_written_with_prefixed_tags_is_measured_like_any_other(tmp_path):
     # "<x:row>" and "<x:c>" are legal XML for the same sheet (some export tools write them): rows
     # and cells must be counted as they are, not missed for their prefix.

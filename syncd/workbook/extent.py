@@ -25,7 +25,8 @@ _FILLED_REF = re.compile(rb'r="([A-Z]{1,3})([0-9]+)"(?:[^>]*[^/>])?>')
 _DIMENSION = re.compile(rb'<(?:\w+:)?dimension\s+ref="[A-Z]*([0-9]*)(?::[A-Z]*([0-9]*))?"')
 _CELL_TAG = re.compile(rb"<(?:\w+:)?c[\s>/]")
 # A cell tag whose first attribute is not its reference (one pass, where three counts took three).
-_CELL_WITHOUT_R = re.compile(rb'<c(?:>| (?!r="))')
+# XML allows any whitespace after the name: "<c\n>" is a cell too, and a reader places it.
+_CELL_WITHOUT_R = re.compile(rb'<c(?:[>/\t\n\r]| (?!r="))')
 # Where ":c" or ":row" occurs, tags may be namespace-prefixed ("<x:c"). One search for both: it
 # runs four times faster than looking for each (text holds colons; tags of a usual sheet never).
 _MAY_BE_PREFIXED = re.compile(rb":(?:c|row)")
