@@ -112,12 +112,14 @@ def test_forked_readers_send_the_rows_syncd_holds_as_positions(tmp_path, monkeyp
     held = _held()
     for n in range(3):
         _copy(tmp_path / f"copy{n}.xlsx", held, _edits if n else None)
+    # and a copy saved before syncd, without the id column: its rows are sent as positions too
+    write_copy(tmp_path / "copy3.xlsx", list(held.columns), [list(r) for r in held.rows[::-1]])
     source = _Noting(FolderSourceConfig(tmp_path))
     kinds = []
     real = readers._outcome
     monkeypatch.setattr(readers, "_outcome", lambda sent, rows: kinds.append(sent[0]) or real(sent, rows))
     got = list(readers.read_all(_todo(source), "Tasks", held))
-    assert kinds == ["held"] * 3 and os.getpid() not in _readers(tmp_path).values()
+    assert kinds == ["held"] * 4 and os.getpid() not in _readers(tmp_path).values()
     held_rows = set(map(id, held.rows))
     for _, (_, ref, _), outcome in got:
         assert outcome.table == read_sheet(ref.location, "Tasks").table

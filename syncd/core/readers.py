@@ -61,11 +61,11 @@ def _in_child(source: Source, ref: CopyRef, sheet: str | None) -> tuple:
     got = read_one(source, ref, sheet, _held_here)
     if isinstance(got, CopyRejected):
         return ("rejected", got.file, got.reason, got.advice)
-    rows = _held_here.compact(got.table) if _held_here is not None else None
-    if rows is None:
+    packed = _held_here.compact(got.table) if _held_here is not None else None
+    if packed is None:
         return ("read", got)
     t = got.table
-    return ("held", replace(got, table=_NO_ROWS), t.columns, rows, t.row_ids, t.row_numbers, t.header_row)
+    return ("held", replace(got, table=_NO_ROWS), t.columns, packed, t.header_row)
 
 
 def _outcome(sent: tuple, held: HeldRows | None) -> Outcome | None:
@@ -74,8 +74,8 @@ def _outcome(sent: tuple, held: HeldRows | None) -> Outcome | None:
     if sent[0] == "held":
         if held is None:
             return None  # cannot happen (only forked readers send positions): read the copy here
-        read, columns, rows, ids, numbers, header_row = sent[1:]
-        return replace(read, table=Table(columns, held.expand(rows), ids, numbers, header_row))
+        read, columns, packed, header_row = sent[1:]
+        return replace(read, table=Table(columns, *held.expand(packed), header_row))
     return sent[1]
 
 
