@@ -27,8 +27,17 @@ class AddedRows:
         cols = sorted(self.tok_of_rev.items())
         added = [r for r in diff.added_rows if any(not is_empty(rev.rows[r][j]) for j, _ in cols)]
         matched = self.match_added(added, cols)
-        at = zip(diff.base_of_row, map(self.base_ids.__getitem__, diff.base_of_row.values()))
-        rid_of_row = {r: rid for r, rid in at if rid in self.rows and rid not in revived}
+        # each copy row the canonical has, by its id; built whole in C, then the few rows taken
+        # out whose task the canonical no longer has (another copy deleted it) or that come back
+        ids = list(map(self.base_ids.__getitem__, diff.base_of_row.values()))
+        rid_of_row = dict(zip(diff.base_of_row, ids))
+        gone = set(ids).difference(self.rows.keys())
+        if revived:
+            gone |= revived.intersection(ids)
+        if gone:
+            row_of_id = dict(zip(ids, diff.base_of_row))  # base ids are unique, and so the rows
+            for rid in gone:
+                del rid_of_row[row_of_id[rid]]
         revived_at: dict[int, str] = {}
         if revived:
             revived_at = {r: self.base_ids[b] for r, b in diff.base_of_row.items() if self.base_ids[b] in revived}
@@ -60,7 +69,8 @@ class AddedRows:
 
     def match_added(self, added: list[int], cols) -> dict[int, str]:
         """Copy rows that are the same task as a row another copy added since (row -> id)."""
-        candidates = [rid for rid in self.row_order if rid in self.rows and rid not in self.base_id_set]
+        added_since = self.rows.keys() - self.base_id_set
+        candidates = list(filter(added_since.__contains__, self.row_order)) if added_since else []
         if not added or not candidates:
             return {}
         rev = self.rev.table

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from itertools import chain
+from itertools import chain, compress
+from operator import is_not, itemgetter
 
 from syncd.merge.align import Alignment, align_tables
 from syncd.merge.memo import remembered
@@ -40,6 +41,9 @@ class RevisionDiff:
     removed_columns: tuple[int, ...]
 
 
+_FIRST, _SECOND = itemgetter(0), itemgetter(1)
+
+
 @remembered
 def _any_bool(rows: tuple) -> bool:
     return bool in map(type, chain.from_iterable(rows))
@@ -66,7 +70,10 @@ def _rows_that_differ(base: Table, copy: Table, alignment: Alignment) -> list[tu
     copy_cols = [cc for _, cc in alignment.columns]
     base_rows, copy_rows = base.rows, copy.rows
     if base_cols == copy_cols == list(range(base.width)) and base.width == copy.width:
-        pairs = [pair for pair in rows if base_rows[pair[0]] is not copy_rows[pair[1]]]
+        # the pairs that are not the very same tuple, filtered in C
+        other = map(is_not, map(base_rows.__getitem__, map(_FIRST, rows)),
+                    map(copy_rows.__getitem__, map(_SECOND, rows)))
+        pairs = list(compress(rows, other))
         pick_base = pick_copy = tuple
     else:
         pairs = list(rows)
@@ -85,14 +92,14 @@ def compute_diff(base: Table, copy: Table, options: MergeOptions) -> RevisionDif
     """Align ``copy`` to ``base`` (columns, then rows) and list what differs."""
     alignment = align_tables(base, copy, options)
     base_of_col = {j: i for i, j in alignment.columns}
-    base_of_row = {j: i for i, j in alignment.rows}
+    base_of_row = dict(zip(map(_SECOND, alignment.rows), map(_FIRST, alignment.rows)))
     edits = []
     for bi, cj in _rows_that_differ(base, copy, alignment):
         base_row, copy_row = base.rows[bi], copy.rows[cj]
         for bc, cc in alignment.columns:
             if not same(base_row[bc], copy_row[cc]):
                 edits.append(Edit(bi, bc, copy_row[cc]))
-    matched_base_rows = {i for i, _ in alignment.rows}
+    matched_base_rows = set(map(_FIRST, alignment.rows))
     matched_base_cols = {i for i, _ in alignment.columns}
     return RevisionDiff(
         alignment=alignment,

@@ -24,7 +24,8 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from operator import itemgetter
+from itertools import compress, repeat
+from operator import is_, itemgetter
 
 from syncd.merge import conflicts
 from syncd.merge.added_rows import AddedRows
@@ -287,7 +288,9 @@ class _Merge(AddedRows):
 
     def revive_rows(self, diff, revived: list[str], edits) -> None:
         """Rows deleted from the canonical since, but edited in the copy: back, with the edits."""
-        row_of_id = {rid: b for b, rid in enumerate(self.base_ids)}
+        if not revived:
+            return
+        row_of_id = dict(zip(self.base_ids, range(len(self.base_ids))))
         for rid in revived:
             b = row_of_id[rid]
             values: list[Value] = [None] * len(self.names)
@@ -363,8 +366,13 @@ def _rows_in_order(rows: dict, row_order: list[str], order: list[int]) -> tuple[
         return tuple(() for _ in row_order)
     if order == list(range(len(order))):
         width = len(order)
-        return tuple(r if type(r) is tuple and len(r) == width else tuple(r[:width])
-                     for r in map(rows.__getitem__, row_order))
+        out = list(map(rows.__getitem__, row_order))
+        if set(map(len, out)) == {width}:
+            # only the rows a cell of which changed are lists (``_mutable``): found in C
+            for k in compress(range(len(out)), map(is_, map(type, out), repeat(list))):
+                out[k] = tuple(out[k])
+            return tuple(out)
+        return tuple(r if type(r) is tuple and len(r) == width else tuple(r[:width]) for r in out)
     pick = itemgetter(*order)
     if len(order) == 1:
         return tuple((pick(rows[rid]),) for rid in row_order)
