@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Callable, Iterable, Iterator
+from typing import Callable, Iterable, Iterator, Sequence
 
 from syncd.config import TrackerConfig
 from syncd.core.workers import split_map
@@ -160,9 +160,11 @@ class _Work:
     """The table being settled: rows by id, in order, with their provenance; merges recorded."""
 
     def __init__(self, state: State, title: str | None) -> None:
+        self._state = state
         self.columns = state.table.columns
         self.order = list(state.table.row_ids)
-        self.rows = {rid: list(r) for rid, r in zip(state.table.row_ids, state.table.rows)}
+        # the state's own tuples: a merge replaces the rows it changes (most searches merge none)
+        self.rows: dict[str, Sequence[Value]] = dict(zip(state.table.row_ids, state.table.rows))
         self.prov = dict(state.provenance)
         self.title = title if title in self.columns else None
         self.changes: list[CellChange] = []
@@ -221,8 +223,15 @@ class _Work:
                    f"{show_value(kept)}. If {show_value(lost)} is right, type it into the canonical.")
         return Conflict(keep, name, "edit", title, None, kept_side, (lost_side,), message)
 
+    def table(self) -> Table:
+        """The table as it stands: the state's own while no rows were merged (every merge archives
+        the rows merged away), not 100,000 rows copied again."""
+        if not self.archived:
+            return self._state.table
+        return Table(self.columns, tuple(tuple(self.rows[rid]) for rid in self.order), tuple(self.order))
+
     def state(self) -> State:
-        table = Table(self.columns, tuple(tuple(self.rows[rid]) for rid in self.order), tuple(self.order))
+        table = self.table()
         names = set(self.columns)
         return State(table, {k: v for k, v in self.prov.items() if k[0] in self.rows and k[1] in names})
 
@@ -326,8 +335,8 @@ def _title_column(table: Table, settings: DupeSettings) -> str | None:
 
 def _clusters(work: _Work, settings: DupeSettings, apart: set[tuple[str, str]],
               problems: list[str], earlier: Earlier | None) -> list[Cluster]:
-    table = Table(work.columns, tuple(tuple(work.rows[rid]) for rid in work.order), tuple(work.order))
-    index = {rid: n for n, rid in enumerate(work.order)}
+    table = work.table()
+    index = dict(zip(work.order, range(len(work.order))))
     keep_apart = [(index[a], index[b]) for a, b in apart if a in index and b in index]
     try:
         found = find_duplicates(table, settings, keep_apart, earlier.focus(table, settings) if earlier else None,
