@@ -21,6 +21,8 @@ from __future__ import annotations
 import math
 from collections import Counter
 from dataclasses import dataclass
+from itertools import chain
+from operator import attrgetter
 from typing import Callable, Iterator, Sequence
 
 from rapidfuzz import fuzz
@@ -126,6 +128,9 @@ def warm_column(kind: str, values: Sequence[Value], chunk: int) -> Iterator[int]
         yield len(part)
 
 
+_WORDS = attrgetter("words")
+
+
 class Prepared:
     """A table made ready for scoring: every compared cell normalised once, word weights counted."""
 
@@ -139,13 +144,15 @@ class Prepared:
         self.title_main = plan.main.kind == "title"
         df: Counter[str] = Counter()
         if self.title_main:
-            for t in self.main:
-                if t is not None:
-                    df.update(set(t.words))
+            # how many titles hold each word, counted in C (a title counts a word once)
+            df = Counter(chain.from_iterable(map(set, map(_WORDS, filter(None, self.main)))))
         n = max(len(table), 1)
         self.idf = {w: math.log((n + 1) / (c + 0.5)) + 0.5 for w, c in df.items()}
         self.default_idf = math.log((n + 1) / 1.5) + 0.5
-        self.keys = [self._key(v) for v in self.main]
+        if self.title_main:  # every value a Title or None: no type to tell apart per row
+            self.keys = ["" if v is None else v.key for v in self.main]
+        else:
+            self.keys = [self._key(v) for v in self.main]
         # titles repeat (one parse per distinct text, shared by the rows): per title, worked out once
         self._weights: dict[int, tuple[dict[str, float], float, str]] = {}
         self._word_sims: dict[tuple[str, str], float] = {}
