@@ -2,8 +2,11 @@
 
 import datetime as dt
 
+import pytest
+
 from syncd.core import codec
 from syncd.core.journal import Journal, NewConflict, NewCopy, Outcome
+from syncd.errors import JournalError
 from syncd.model import Table
 
 T = Table.from_lists(["Task", "Due", "Done"], [["Plan", dt.date(2026, 5, 1), False], ["Ship", dt.datetime(2026, 5, 2, 9, 30), True]],
@@ -94,3 +97,15 @@ def test_recent_generations_come_newest_first_and_a_known_one_is_not_decoded_aga
         latest = j.latest("t")
         got = j.recent("t", 2, known={3: latest})
         assert [g.gen for g in got] == [3, 2] and got[0] is latest and got[1].table == T
+
+
+def test_a_generation_damaged_on_disk_is_a_message_for_a_person(tmp_path):
+    path = tmp_path / "j.sqlite"
+    with Journal(path) as j:
+        j.write_pending("t", _outcome(1))
+        j.commit_pending("t", None)
+        j.db.execute("UPDATE generation SET table_blob = ? WHERE gen = 1", (b"x\x9c" + b"\xff" * 40,))
+    with Journal(path) as j, pytest.raises(JournalError) as e:
+        j.latest("t")
+    text = str(e.value)
+    assert "damaged" in text and "Move the journal file aside" in text and "unchanged" in text

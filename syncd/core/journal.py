@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any, Iterator, Mapping, Sequence
 
 from syncd.core import codec
+from syncd.workbook import deflate
 from syncd.core.journal_records import CopyRecord, Generation, NewConflict, NewCopy, Outcome, StoredConflict
 from syncd.errors import JournalError
 
@@ -158,12 +159,20 @@ class Journal:
     # -- generations ---------------------------------------------------------------------------
 
     def _generation(self, row: Sequence[Any]) -> Generation:
-        prov_raw = codec.loads(row[5]) if row[5] else []
-        provenance = {(r, c): (label, author, m) for r, c, label, author, m in prov_raw}
+        try:
+            prov_raw = codec.loads(row[5]) if row[5] else []
+            provenance = {(r, c): (label, author, m) for r, c, label, author, m in prov_raw}
+            table = codec.decode_table(row[4])
+            summary = codec.loads(row[7])
+        except (ValueError, TypeError, KeyError, *deflate.ERRORS):  # bytes damaged on disk
+            raise JournalError(
+                f"syncd's journal at {self.path} is damaged: version {row[1]} of {row[0]} cannot be read. "
+                "The canonical workbook is unchanged. Move the journal file aside and run syncd again — it "
+                "will start a new history from the canonical workbook."
+            ) from None
         return Generation(
             tracker=row[0], gen=row[1], status=row[2], created_at=dt.datetime.fromisoformat(row[3]),
-            table=codec.decode_table(row[4]), provenance=provenance, canonical_hash=row[6],
-            summary=codec.loads(row[7]),
+            table=table, provenance=provenance, canonical_hash=row[6], summary=summary,
         )
 
     _GEN_COLS = "tracker, gen, status, created_at, table_blob, provenance, canonical_hash, summary"
