@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import time
 
 from syncd.core import workers
 
@@ -130,3 +131,39 @@ def test_beside_other_threads_stays_in_process(monkeypatch):
     finally:
         stop.set()
         watcher.join()
+
+
+def test_beside_the_childs_after_work_is_done_there_and_waited_for_at_finish(monkeypatch, tmp_path):
+    monkeypatch.setattr(workers, "cores", lambda: 2)
+    done = tmp_path / "after"
+
+    def after():
+        time.sleep(0.3)  # the parent has its result long before this ends
+        done.write_text(str(os.getpid()))
+
+    began = time.monotonic()
+    got = workers.beside(os.getpid, lambda: None, after=after)
+    assert got != os.getpid() and time.monotonic() - began < 0.3 and not done.exists()
+    workers.finish()
+    assert int(done.read_text()) == got  # the child that searched did it, and finish waited for it
+
+
+def test_in_background_runs_in_a_child_that_finish_waits_for(monkeypatch, tmp_path):
+    monkeypatch.setattr(workers, "cores", lambda: 2)
+    done = tmp_path / "kept"
+    workers.in_background(lambda: (time.sleep(0.2), done.write_text(str(os.getpid()))))
+    workers.finish()
+    assert int(done.read_text()) != os.getpid()
+    # without a second core it is not done at all: it only ever saves a later sync some time
+    monkeypatch.setattr(workers, "cores", lambda: 1)
+    workers.in_background(lambda: done.unlink())
+    workers.finish()
+    assert done.exists()
+
+
+def test_finish_stops_after_work_that_hangs(monkeypatch, tmp_path):
+    monkeypatch.setattr(workers, "cores", lambda: 2)
+    workers.in_background(lambda: time.sleep(60))
+    began = time.monotonic()
+    workers.finish(timeout=0.5)
+    assert time.monotonic() - began < 5 and not workers._lingering

@@ -21,12 +21,14 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Callable, Iterable, Iterator, Sequence
 
 from syncd.config import TrackerConfig
+from syncd.core import title_cache
 from syncd.core.workers import split_map
 from syncd.merge import ArchivedRow, CellChange, Conflict, ConflictValue, MergeResult, Provenance, State
-from syncd.merge.dupes import DupeSettings, UnknownColumn, combine_rows, find_duplicates, warm_up
+from syncd.merge.dupes import DupeSettings, UnknownColumn, combine_rows, find_duplicates, parsed_titles, warm_up
 from syncd.merge.dupes.fields import plan_fields
 from syncd.merge.dupes.cluster import Cluster
 from syncd.merge.messages import CANONICAL, show_value
@@ -298,19 +300,36 @@ def _settings(tracker: TrackerConfig) -> DupeSettings:
 class WarmUp:
     """The titles of the state a pass is building, parsed ahead while a core would wait.
 
-    Called (``readers.read_all``'s ``idle``) while the last copies are read: each call parses a
-    slice of the distinct cells of ``current()``'s table the search will compare, into the memo
+    Called (``readers.read_all``'s ``idle``) while the last copies are read: the first call loads
+    the titles the last sync kept (``cache``, see ``title_cache``); each next call parses a slice
+    of the distinct cells of ``current()``'s table the search will compare, into the memo
     ``syncd.merge.dupes`` keeps, and says whether there was any left. The search, in this process
     or forked from it, then parses only the cells the last merges brought (workload 2: most of
     100,000 titles parsed in time that was idle)."""
 
-    def __init__(self, tracker: TrackerConfig, current: Callable[[], State | None]) -> None:
+    def __init__(self, tracker: TrackerConfig, current: Callable[[], State | None], cache: Path | None = None) -> None:
         self.settings = _settings(tracker) if tracker.duplicates.enabled else None
         self.current = current
+        self.path = cache if self.settings is not None else None
+        self._unloaded = self.path is not None
         self._table: Table | None = None
         self._slices: Iterator[int] | None = None
 
+    def load(self) -> None:
+        """Load the titles the last sync kept, the first time only."""
+        if self._unloaded:
+            self._unloaded = False
+            title_cache.load(self.path)
+
+    def keep(self, table: Table) -> None:
+        """Keep the titles of ``table`` this process parsed, for the next sync (``title_cache``)."""
+        if self.path is not None:
+            title_cache.save(self.path, parsed_titles(table, self.settings))
+
     def __call__(self) -> bool:
+        if self._unloaded:
+            self.load()
+            return True
         state = self.current() if self.settings is not None else None
         if state is None:
             return False

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from syncd.config import Config, TrackerConfig
-from syncd.core import codec, collector
+from syncd.core import codec, collector, title_cache, workers
 from syncd.core.canonical_file import Snapshot, canonical_meta, file_hash, marked_read_only, snapshot_of
 from syncd.core.duplicates import DupeOutcome, Earlier, WarmUp, settle_duplicates
 from syncd.core.intake import Intake, Progress, build_sources, file_time, gather
@@ -31,7 +31,6 @@ from syncd.core.records import DUPLICATES_LABEL, archive_entry, describe, new_co
 from syncd.core.render import build_doc, extra_sheet_titles
 from syncd.core.report import ConflictReport, CopyReport, TrackerReport
 from syncd.core.taking import CopyTaker, dedupe_ids
-from syncd.core.workers import beside
 from syncd.errors import CanonicalChanged, CanonicalError, CopyRejected, SourceChanged, SyncdError
 from syncd.merge import (
     MergeOptions,
@@ -84,6 +83,7 @@ def sync_tracker(tracker: TrackerConfig, journal: Journal, *, dry_run: bool = Fa
             continue
         finally:
             memo.forget()  # the merges' facts about this pass's tables, and the tables with them
+            workers.finish()  # a helper still keeping what it parsed for the next sync
         if not report.mirror_stale:
             return report
         # a mirrored sheet was edited while we merged: its edits are read by another pass
@@ -162,9 +162,10 @@ class _Pass:
                 state = _adopt(dedupe_ids(canon.table), snapshot.digest if snapshot else "canonical")
             else:
                 state, canon_changes = self._merge_canonical(canon, snapshot, state, latest, lineage)
+        self.warm = WarmUp(self.t, self.taker.current, title_cache.cache_path(self.journal.path.parent, self.t.name))
         intake = gather(self.t, self.journal, self.sources, self.progress,
                         on_arrival=self.taker.start(state, lineage), held=latest.table if latest else None,
-                        idle=WarmUp(self.t, self.taker.current))
+                        idle=self.warm)
         if state is None and not intake.arrivals:
             return self._report(intake, latest.gen if latest else None, written=False, state=None)
         state = self.taker.take(intake.arrivals, state, self.progress)
@@ -250,8 +251,11 @@ class _Pass:
         the other, and the titles parsed stay remembered for its next search."""
         earlier = Earlier.from_summary(latest.summary, latest.table) if latest else None
         stored = self.journal.dupe_decisions(self.t.name)
+        self.warm.load()  # when no copy left a core idle to do it in
         if not write_follows or not self.t.duplicates.enabled or len(state.table) < BESIDE_ROWS:
             self.dupes = settle_duplicates(state, canon, stored, self.t, earlier)
+            if not self.dry_run and len(state.table) >= BESIDE_ROWS:
+                workers.in_background(lambda: self.warm.keep(state.table))  # the first sync, mostly
         else:
             def search() -> tuple[DupeOutcome, bool]:
                 got = settle_duplicates(state, canon, stored, self.t, earlier)
@@ -268,7 +272,8 @@ class _Pass:
                 # and its rows as the write renders them, with no note yet (see workbook.ahead)
                 self._ahead = render_ahead(self._opened, state.table)
 
-            got, same = beside(search, meanwhile)
+            # the search's child keeps the titles it parsed for the next sync, while this one writes
+            got, same = workers.beside(search, meanwhile, after=lambda: self.warm.keep(state.table))
             self.dupes = replace(got, state=state, result=replace(got.result, state=state)) if same else got
         result = self.dupes.result
         if result.changed or result.conflicts:

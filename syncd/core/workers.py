@@ -95,6 +95,13 @@ def split_map(fn: Callable[[Sequence[T]], list[R]], items: Sequence[T], min_item
 _beside: Callable[[], object] | None = None
 
 
+_after: Callable[[], None] | None = None
+#: children of ``beside`` still doing their ``after`` work; ``finish`` waits for them
+_lingering: list = []
+#: How long ``finish`` waits for a child's ``after`` work before stopping it (it only saves time later).
+AFTER_TIMEOUT_S = 60.0
+
+
 def _beside_child(send) -> None:
     gc.disable()  # as in _child_half: the inherited objects stay the parent's pages
     assert _beside is not None
@@ -106,9 +113,56 @@ def _beside_child(send) -> None:
         send.send(got)
     except Exception:  # noqa: BLE001 - a result that does not pickle: the parent computes it
         send.send((False, None))
+        return
+    send.close()
+    if got[0] and _after is not None:
+        try:
+            _after()
+        except Exception:  # noqa: BLE001 - work for later syncs only; this one has its result
+            pass
 
 
-def beside(fn: Callable[[], R], meanwhile: Callable[[], None]) -> R:
+def _background_child() -> None:
+    gc.disable()  # as in _child_half
+    try:
+        if _after is not None:
+            _after()
+    except Exception:  # noqa: BLE001 - work for later syncs only
+        pass
+
+
+def in_background(fn: Callable[[], None]) -> None:
+    """Run ``fn()`` in a forked child this process does not wait for until ``finish``: work whose
+    result only a later sync uses (it must be pure but for the files it writes). Not done at all
+    without a second core or ``fork``, or beside other threads (the same rules as ``beside``)."""
+    if cores() < 2 or not forkable() or threading.active_count() > 1:
+        return
+    global _after
+    _after = fn
+    gc.freeze()
+    try:
+        child = multiprocessing.get_context("fork").Process(target=_background_child, name="syncd-keep")
+        child.start()
+        _lingering.append(child)
+    except OSError:  # no child to be had: the later sync does the work itself
+        pass
+    finally:
+        gc.unfreeze()
+        _after = None
+
+
+def finish(timeout: float = AFTER_TIMEOUT_S) -> None:
+    """Wait for the children of ``beside`` still at their ``after`` work; stop one that takes
+    longer than ``timeout`` seconds."""
+    while _lingering:
+        child = _lingering.pop()
+        child.join(timeout)
+        if child.is_alive():
+            child.terminate()
+            child.join()
+
+
+def beside(fn: Callable[[], R], meanwhile: Callable[[], None], after: Callable[[], None] | None = None) -> R:
     """``fn()``, computed in a forked child while this process runs ``meanwhile()``.
 
     For two steps that do not depend on each other, each a second or more of Python work: the
@@ -117,14 +171,18 @@ def beside(fn: Callable[[], R], meanwhile: Callable[[], None]) -> R:
     or ``fork``, beside other threads (the daemon's: a whole search forked there could inherit a lock
     one of them holds), or when the child cannot start, dies or fails, ``fn()`` runs here: the same
     result, later. ``fn``'s result must pickle.
+
+    ``after`` is work for the child once it has sent its result, which this process does not wait
+    for until ``finish`` (keeping what the child computed for a later sync). It is left out when
+    ``fn`` runs here: there it would only delay this sync.
     """
     if cores() < 2 or not forkable() or threading.active_count() > 1:
         meanwhile()
         return fn()
-    global _beside
+    global _beside, _after
     ctx = multiprocessing.get_context("fork")
     receive, send = ctx.Pipe(duplex=False)
-    _beside = fn
+    _beside, _after = fn, after
     gc.freeze()
     child = None
     try:
@@ -140,11 +198,14 @@ def beside(fn: Callable[[], R], meanwhile: Callable[[], None]) -> R:
                 ok, got = receive.recv()
             except (EOFError, OSError):
                 ok, got = False, None
-            child.join()
+            if ok and after is not None:
+                _lingering.append(child)
+            else:
+                child.join()
             if ok:
                 return got
         return fn()
     finally:
         gc.unfreeze()
         receive.close()
-        _beside = None
+        _beside = _after = None

@@ -37,6 +37,16 @@ def decompress(data: bytes) -> bytes:
     return _codec.decompress(data)
 
 
+def decompress_capped(data: bytes, limit: int) -> bytes:
+    """``decompress(data)``, refusing (``ValueError``) to inflate beyond ``limit`` bytes: a few
+    kilobytes of deflate can claim gigabytes."""
+    inflater = _codec.decompressobj()
+    out = inflater.decompress(data, limit)
+    if inflater.unconsumed_tail or not inflater.eof:
+        raise ValueError(f"inflates to more than {limit} bytes, or is cut short")
+    return out
+
+
 def fast_entry(entry: Any) -> Any:
     """A zipfile entry just opened (``ZipFile.open``, to read or write), now deflating or
     inflating with ISA-L. Nothing may have been read from or written to it yet."""

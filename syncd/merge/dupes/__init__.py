@@ -22,7 +22,8 @@ from syncd.merge.dupes.cluster import Cluster, build_clusters
 from syncd.merge.dupes.combine import Combined, combine_rows
 from syncd.merge.dupes.fields import Field, Plan, UnknownColumn, find_column, plan_fields
 from syncd.merge.dupes.guards import guard
-from syncd.merge.dupes.score import Mapper, PairScore, Prepared, in_order, warm_column
+from syncd.merge.dupes.score import (Mapper, PairScore, Prepared, in_order, remember_texts, remembered_texts,
+                                     warm_column)
 from syncd.merge.dupes.signature import signatures
 from syncd.merge.dupes.text import Title, parse_title
 from syncd.merge.values import is_empty
@@ -87,6 +88,30 @@ def warm_up(table: Table, settings: DupeSettings = DupeSettings(), chunk: int = 
         return
     for f in plan.fields:
         yield from warm_column(f.kind, [row[f.index] for row in table.rows], chunk)
+
+
+def _main_title(table: Table, settings: DupeSettings) -> Field | None:
+    try:
+        plan = plan_fields(table, settings.columns, settings.title, generic_fallback=settings.generic_fallback,
+                           tracker=settings.tracker)
+    except UnknownColumn:
+        return None
+    return plan.main if plan is not None and plan.main.kind == "title" else None
+
+
+def parsed_titles(table: Table, settings: DupeSettings = DupeSettings()) -> dict[str, Title]:
+    """The titles of ``table`` this process has parsed (searched or warmed), by their text: what a
+    caller keeps so that a later process parses only the titles that are new (``adopt_titles``)."""
+    main = _main_title(table, settings)
+    if main is None:
+        return {}
+    return remembered_texts("title", [row[main.index] for row in table.rows])  # type: ignore[return-value]
+
+
+def adopt_titles(parsed: dict[str, Title]) -> int:
+    """Take titles parsed by an earlier process (``parsed_titles``, of this same code) as parsed
+    here; how many were taken."""
+    return remember_texts("title", parsed)
 
 
 def find_duplicates(table: Table, settings: DupeSettings = DupeSettings(),
@@ -215,6 +240,6 @@ def score_rows(table: Table, i: int, j: int, settings: DupeSettings = DupeSettin
 
 __all__ = [
     "Cluster", "Combined", "DEFAULT_THRESHOLD", "DupeSettings", "Duplicates", "Field", "Mapper", "PairScore", "Plan",
-    "Prepared", "Title", "UnknownColumn", "combine_rows", "find_duplicates", "guard", "match_duplicates",
-    "parse_title", "prepare", "score_rows", "warm_up",
+    "Prepared", "Title", "UnknownColumn", "adopt_titles", "combine_rows", "find_duplicates", "guard", "match_duplicates",
+    "parse_title", "parsed_titles", "prepare", "score_rows", "warm_up",
 ]

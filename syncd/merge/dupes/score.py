@@ -128,6 +128,23 @@ def warm_column(kind: str, values: Sequence[Value], chunk: int) -> Iterator[int]
         yield len(part)
 
 
+def remembered_texts(kind: str, values: Sequence[Value]) -> dict[str, object]:
+    """The texts among ``values`` already normalised in this process, with what they became (for a
+    caller to keep them beyond it: ``remember_texts`` puts them back)."""
+    memo = _memo.get((kind, str), {})
+    return {v: memo[v] for v in dict.fromkeys(values) if type(v) is str and v in memo}
+
+
+def remember_texts(kind: str, normalised: dict[str, object]) -> int:
+    """Put texts normalised earlier (``remembered_texts``, of this same code) back in the memo, so
+    a search parses only the others; how many were taken. None when they would not fit."""
+    memo = _memo.setdefault((kind, str), {})
+    if _memo_size() + len(normalised) > MEMO_LIMIT:
+        return 0
+    memo.update(normalised)
+    return len(normalised)
+
+
 _WORDS = attrgetter("words")
 
 
