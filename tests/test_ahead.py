@@ -4,6 +4,7 @@ write would make by itself, with the notes the search gave, on real files."""
 from __future__ import annotations
 
 import datetime as dt
+import re
 import shutil
 import zipfile
 
@@ -26,10 +27,14 @@ def _rows(n: int) -> tuple[list[list], list[str]]:
     return rows, [f"r{k}" for k in range(n)]
 
 
+#: the write's time in the hidden _syncd sheet: two writes a second apart differ in it
+_WRITTEN_AT = re.compile(rb"(<t>written_at</t></is></c><c [^>]*><is><t>)[^<]*")
+
+
 def _parts(path) -> dict[str, bytes]:
     with zipfile.ZipFile(path) as z:
-        # the save time is the one part two writes of the same doc differ in
-        return {n: z.read(n) for n in z.namelist() if n != "docProps/core.xml"}
+        # the save time is the one thing two writes of the same doc differ in
+        return {n: _WRITTEN_AT.sub(rb"\1", z.read(n)) for n in z.namelist() if n != "docProps/core.xml"}
 
 
 def _template(tmp_path, rows, ids):
