@@ -169,3 +169,14 @@ def test_a_dry_run_keeps_nothing(tmp_path, monkeypatch, parsed):
     write_copy(team.inbox / "tracker.xlsx", COLUMNS, ROWS, author="Maria", modified=at(1))
     team.sync("--dry-run")
     assert not (tmp_path / ".syncd" / title_cache.FOLDER).exists()
+
+
+def test_titles_that_would_overfill_the_memo_are_not_taken(tmp_path, parsed, monkeypatch):
+    table = _table()
+    find_duplicates(table, DupeSettings())
+    path = tmp_path / "t.pickle"
+    title_cache.save(path, parsed_titles(table, DupeSettings()))
+    score._memo.clear()
+    title_cache._seen.clear()
+    monkeypatch.setattr(score, "MEMO_LIMIT", len(TITLES) - 1)  # the memo's bound holds for kept titles too
+    assert title_cache.load(path) == 0 and not score._memo.get(("title", str))

@@ -137,7 +137,8 @@ def remembered_texts(kind: str, values: Sequence[Value]) -> dict[str, object]:
 
 def remember_texts(kind: str, normalised: dict[str, object]) -> int:
     """Put texts normalised earlier (``remembered_texts``, of this same code) back in the memo, so
-    a search parses only the others; how many were taken. None when they would not fit."""
+    a search parses only the others; how many were taken (0, and the memo left alone, when they
+    would not fit in it)."""
     memo = _memo.setdefault((kind, str), {})
     if _memo_size() + len(normalised) > MEMO_LIMIT:
         return 0
