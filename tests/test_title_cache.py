@@ -99,6 +99,13 @@ def test_a_damaged_foreign_or_oversized_file_is_ignored(tmp_path, parsed, monkey
     assert loads(whole[: len(whole) // 2]) == 0  # cut short
     head = len(title_cache.MAGIC)
     assert loads(whole[:head] + b"0" * 32 + whole[head + 32:]) == 0  # written by another version of syncd
+    installed = title_cache.rapidfuzz.__version__
+    monkeypatch.setattr(title_cache.rapidfuzz, "__version__", "0.0.1")  # rapidfuzz upgraded since
+    title_cache._fingerprint.cache_clear()
+    assert loads(whole) == 0
+    monkeypatch.setattr(title_cache.rapidfuzz, "__version__", installed)
+    title_cache._fingerprint.cache_clear()
+    assert loads(whole) == len(TITLES)
     monkeypatch.setattr(title_cache, "MAX_INFLATED", 100)  # a deflate bomb stops at the cap
     assert loads(whole) == 0
     monkeypatch.setattr(title_cache, "MAX_INFLATED", 1 << 30)

@@ -20,8 +20,11 @@ import hashlib
 import io
 import os
 import pickle
+import unicodedata
 from functools import lru_cache
 from pathlib import Path
+
+import rapidfuzz
 
 from syncd.merge import dupes
 from syncd.merge.dupes.text import Title
@@ -46,8 +49,10 @@ def cache_path(state_dir: Path, tracker_name: str) -> Path:
 
 @lru_cache(maxsize=1)
 def _fingerprint() -> bytes:
-    """The code that parses titles: a file written by any other version of it is not used."""
-    digest = hashlib.sha256()
+    """The code that parses titles: a file written by any other version of it is not used. Beyond
+    our sources, a parse depends on Python's Unicode tables (folding accents) and on rapidfuzz
+    (telling a misspelt verb): an upgrade of either parses again too."""
+    digest = hashlib.sha256(f"{unicodedata.unidata_version} {rapidfuzz.__version__}\0".encode())
     folder = Path(dupes.__file__).parent
     for path in sorted(folder.glob("*.py")):
         digest.update(path.name.encode() + b"\0" + path.read_bytes())
