@@ -74,8 +74,11 @@ def test_a_copy_read_against_its_generation_is_the_copy_read_plainly(tmp_path):
 
 def test_rows_holding_what_equality_cannot_tell_apart_are_typed(tmp_path):
     # held values a read would type differently: a bool, an integral float, an int past a float's
+    # and text that typing empties, in a column of text only and in one holding a number too
     extra = {1: ("T-1", "Flag", "Ann", None, True, None, None), 2: ("T-2", "Even", "Bob", None, 7.0, None, None),
-             4: ("T-4", "Huge", "Cleo", None, 2**60, None, None), 6: ("T-6", "One", "Ann", None, 1, None, None)}
+             4: ("T-4", "Huge", "Cleo", None, 2**60, None, None), 6: ("T-6", "One", "Ann", None, 1, None, None),
+             3: ("T-3", "Spaces", "Ann", None, None, None, "\u00a0"), 8: ("T-8", 42, "\u2003", None, None, None, None),
+             10: ("T-10", "\u00a0", "Bob", None, None, None, None)}
     held = _held(extra)
 
     def as_numbers(rows, ids):
@@ -88,6 +91,8 @@ def test_rows_holding_what_equality_cannot_tell_apart_are_typed(tmp_path):
     assert by_id["r000006"][4] is True
     assert type(by_id["r000002"][4]) is int  # 7.0 in a cell is typed 7
     assert by_id["r000002"] is not held.rows[2] and by_id["r000004"] is not held.rows[4]
+    # only spaces: an empty cell
+    assert by_id["r000003"][6] is None and by_id["r000008"][2] is None and by_id["r000010"][1] is None
 
 
 @pytest.mark.parametrize("change", ["renamed", "moved", "added"])

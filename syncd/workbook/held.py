@@ -20,6 +20,9 @@ with a time) compares unequal and is typed as before: ``table_from`` gives exact
 
 from __future__ import annotations
 
+from collections import Counter
+from itertools import compress
+from operator import itemgetter
 from typing import Any
 
 from syncd.model import ROW_ID_COLUMN, Table
@@ -29,6 +32,7 @@ from syncd.workbook.values import EXACT_INT, CellTooLong, convert_rows
 #: Below this many held rows, typing a copy outright costs less than getting the held rows ready.
 MIN_ROWS = 1_000
 _AS_READ = {None: ""}
+_TEXT_OR_EMPTY = frozenset({str, type(None)})
 
 
 class HeldRows:
@@ -38,43 +42,75 @@ class HeldRows:
         self.table = table
         self._header = [*table.columns, ROW_ID_COLUMN]
         self._ready = False
-        self._at: dict[str, int] = {}
-        self._as_read: list[list[Any] | None] = []
+        #: per held row, whether typing it as calamine hands it over gives it back (see ``_unplain``)
+        self._plain: bytes = b""
         #: held rows with an int 0 or 1, which a bool read for it would equal (True == 1)
         self._bool_alike: set[int] = set()
+        self._at: dict[str, int] | None = None
+        self._as_read: list[list[Any] | None] = []
         self._cells_index: dict[tuple, int] | None = None
         #: the table ``table_from`` made last, per row the held row it is (-1: typed), and whether
         #: the copy had the id column
         self.last: tuple[Table, list[int], bool] | None = None
 
     def prepare(self) -> None:
-        """Get the held rows ready (on first use, else): each held row as calamine hands it over."""
+        """Get the held rows ready (on first use, else): which rows typing as calamine hands them
+        over would give back, worked out column by column, in C wherever a column's types allow
+        (0.1 s on 100,000 rows, where row by row took 0.4 s in each reader before its first copy).
+        Each plain row's calamine form is made when a copy first needs it, in the form that copy
+        is looked up by."""
         if self._ready or len(self.table) < MIN_ROWS:
             return
-        empty = _AS_READ.get
-        for k, (row, rid) in enumerate(zip(self.table.rows, self.table.row_ids)):
-            cells = None
-            types = set(map(type, row))
-            if rid is not None and rid == rid.strip() and self._plain(row, types):
-                cells = list(map(empty, row, row))
-                cells.append(rid)
-                self._at.setdefault(rid, k)
-                if int in types and any(type(v) is int and v in (0, 1) for v in row):
-                    self._bool_alike.add(k)
-            self._as_read.append(cells)
+        rows = self.table.rows
+        unplain: set[int] = set()
+        for c in range(self.table.width):
+            unplain |= self._unplain(list(map(itemgetter(c), rows)))
+        plain = bytearray(b"\x01") * len(rows)
+        for k in unplain:
+            plain[k] = 0
+        self._plain = bytes(plain)
         self._ready = True
 
-    @staticmethod
-    def _plain(row: tuple, types: set[type]) -> bool:
-        """Whether typing the row's cells (of ``types``) as calamine hands them over gives the row
-        back: no bool, no int past a float's, no integral float, no text that typing empties."""
+    def _unplain(self, column: list[Any]) -> set[int]:
+        """The rows of one column's values that typing them as calamine hands them over would not
+        give back: a bool, an int past a float's, an integral float, text that typing empties.
+        Notes the rows holding an int 0 or 1 in ``_bool_alike``."""
+        types = set(map(type, column))
+        bad: set[int] = set()
         if bool in types:
-            return False
-        if int in types and not all(-EXACT_INT < v < EXACT_INT for v in row if type(v) is int):
-            return False
-        if float in types and any(v.is_integer() for v in row if type(v) is float):
-            return False
-        return not any(not v or v.isspace() for v in row if type(v) is str)
+            bad.update(k for k, v in enumerate(column) if type(v) is bool)
+        if int in types:
+            lo, hi = -EXACT_INT, EXACT_INT
+            ints = [(k, v) for k, v in enumerate(column) if type(v) is int]
+            bad.update(k for k, v in ints if not lo < v < hi)
+            self._bool_alike.update(k for k, v in ints if v == 0 or v == 1)
+        if float in types:
+            bad.update(k for k, v in enumerate(column) if type(v) is float and v.is_integer())
+        if str in types:
+            if types <= _TEXT_OR_EMPTY:  # text only: whether any cell is blank, settled in C
+                blank = "" in column or any(map(str.isspace, filter(None, column)))
+            else:
+                blank = True
+            if blank:
+                bad.update(k for k, v in enumerate(column) if type(v) is str and (not v or v.isspace()))
+        return bad
+
+    def _ids_ready(self) -> tuple[dict[str, int], list[list[Any] | None]]:
+        """Each held id's first plain row, and each plain row with its id as calamine hands it
+        over (the row of a copy with the id column is compared with its held row in one list
+        comparison in C)."""
+        if self._at is None:
+            empty = _AS_READ.get
+            as_read: list[list[Any] | None] = []
+            at: dict[str, int] = {}
+            for k, (row, rid, plain) in enumerate(zip(self.table.rows, self.table.row_ids, self._plain)):
+                if plain and rid is not None and rid == rid.strip():
+                    as_read.append([*map(empty, row, row), rid])
+                    at.setdefault(rid, k)
+                else:
+                    as_read.append(None)
+            self._at, self._as_read = at, as_read
+        return self._at, self._as_read
 
     def table_from(self, data: list[list[Any]], row_offset: int, max_chars: int) -> Table | None:
         """The table of a sheet's raw cells (``data``, its first row at 0-based sheet row
@@ -130,7 +166,8 @@ class HeldRows:
         places: list[int] = []
         missed: list[int] = []
         if with_ids:
-            at, as_read = self._at.get, self._as_read
+            at, as_read = self._ids_ready()
+            at = at.get
             for i in range(1, len(data)):
                 row = data[i]
                 k = at(row[-1]) if type(row[-1]) is str else None
@@ -153,22 +190,18 @@ class HeldRows:
         return places, missed
 
     def _by_cells(self) -> dict[tuple, int]:
-        """Each held row by its cells as calamine hands them over, for the rows no other held row
-        shares them with (and that are not empty)."""
+        """Each plain held row by its cells as calamine hands them over, for the rows no other held
+        row shares them with (and that are not empty)."""
         if self._cells_index is None:
-            index: dict[tuple, int] = {}
-            shared: set[tuple] = set()
-            for k, cells in enumerate(self._as_read):
-                if cells is None:
-                    continue
-                key = tuple(cells[:-1])
-                if key in index:
-                    shared.add(key)
-                else:
-                    index[key] = k
-            for key in shared:
-                del index[key]
-            index.pop(("",) * len(self.table.columns), None)
+            rows, empty = self.table.rows, _AS_READ.get
+            keep = list(compress(range(len(rows)), self._plain))
+            cells = [tuple(map(empty, row, row)) for row in map(rows.__getitem__, keep)]
+            index = dict(zip(cells, keep))
+            if len(index) < len(keep):  # rows held twice: a copy's row could be either of them
+                for key, times in Counter(cells).items():
+                    if times > 1:
+                        del index[key]
+            index.pop(("",) * self.table.width, None)
             self._cells_index = index
         return self._cells_index
 
