@@ -220,6 +220,21 @@ def test_one_stray_cell_at_the_sheet_end_is_refused_not_a_crash(tmp_path):
     assert result["rejected"] and "too big" in result["reason"]
 
 
+@pytest.mark.parametrize("stray", [
+    b'<c r="XFD1048576" t="n"><v>1</v></c>',  # the row tag says row 2; the reader goes by the cell
+    b'<c r="A2" r=\'XFD1048576\' t="n"><v>1</v></c>',  # a second reference, which the reader takes
+    b'<c r = "xfd1048576" t="n"><v>1</v></c>',
+])
+def test_a_stray_cell_in_a_low_row_is_refused_not_a_crash(tmp_path, stray):
+    # A 3 KB attachment used to abort syncd here: the guard took the rows from the row tags, and
+    # the reader (which places a cell where its own reference says) allocated 17 billion cells.
+    path = small_xlsx(tmp_path / "stray.xlsx")
+    xml = zipfile.ZipFile(path).read("xl/worksheets/sheet1.xml")
+    rewrite(path, "xl/worksheets/sheet1.xml", xml.replace(b"</row></sheetData>", stray + b"</row></sheetData>"))
+    result = rejected_in_child(path)
+    assert result["rejected"] and "too big" in result["reason"] and "1,048,576" in result["reason"]
+
+
 def test_empty_formatted_rows_to_the_sheet_end_are_fine(tmp_path):
     # LibreOffice writes formatted empty rows down to row 1,048,576: not data, not a reason to refuse.
     path = small_xlsx(tmp_path / "lo.xlsx")

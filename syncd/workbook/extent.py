@@ -2,10 +2,12 @@
 
 Why: calamine lays every sheet out as one dense grid from A1 to the last cell. One stray cell at
 XFD1048576 makes that 17 billion cells and the allocation aborts the whole process, so the reach
-of each sheet is measured here, streaming, and a file whose grid would be too big is refused
-before calamine sees it. The scans are byte-level regular expressions, not XML parsing: they may
-over-estimate (which can only refuse a file) but never under-estimate a sheet a reader would
-build.
+of each sheet is measured here and a file whose grid would be too big is refused before calamine
+sees it. The scans are byte-level regular expressions, not XML parsing: they may over-estimate
+(which can only refuse a file) but never under-estimate a sheet the reader would build, in any
+way XML lets a cell be written (``tests/test_extent.py`` checks that against the reader itself).
+A quick scan, streaming, measures what spreadsheet programs write; a sheet written any other
+way, or one the quick scan finds too big, is gone through tag by tag.
 """
 
 from __future__ import annotations
@@ -17,19 +19,29 @@ from dataclasses import dataclass
 #: (LibreOffice, Gnumeric), not a claim about how many rows there are.
 EXCEL_LAST_ROW = 1_048_576
 
-_ROW_R = re.compile(rb'row [^>]*?r="([0-9]+)"')
-_ROW_TAG = re.compile(rb"<(?:\w+:)?row[\s>/]")
-_WIDE_REF = re.compile(rb'r="([A-Z]{2,3})[0-9]')
-# A cell reference in a tag that is not self-closing, i.e. a cell with content.
-_FILLED_REF = re.compile(rb'r="([A-Z]{1,3})([0-9]+)"(?:[^>]*[^/>])?>')
+# What the quick scan looks for in one pass, all starting at an "r": a reference with two or more
+# column letters (past Z) or a row of six digits or more (past 99,999), or an "r" attribute written
+# in a form the quick scan does not measure (single quotes, or spaces around "=").
+_QUICK = re.compile(rb"""r(?:="([A-Za-z]{2,}[0-9]*|[A-Za-z]?[0-9]{6,})"|\s+=|=[\s'])""")
+_REF = re.compile(rb"([A-Za-z]*)([0-9]+)")
 _DIMENSION = re.compile(rb'<(?:\w+:)?dimension\s+ref="[A-Z]*([0-9]*)(?::[A-Z]*([0-9]*))?"')
-_CELL_TAG = re.compile(rb"<(?:\w+:)?c[\s>/]")
-# A cell tag whose first attribute is not its reference (one pass, where three counts took three).
-# XML allows any whitespace after the name: "<c\n>" is a cell too, and a reader places it.
+# A cell tag whose first attribute is not its reference. XML allows any whitespace after the name:
+# "<c\n>" is a cell too, and a reader places it.
 _CELL_WITHOUT_R = re.compile(rb'<c(?:[>/\t\n\r]| (?!r="))')
 # Where ":c" or ":row" occurs, tags may be namespace-prefixed ("<x:c"). One search for both: it
 # runs four times faster than looking for each (text holds colons; tags of a usual sheet never).
 _MAY_BE_PREFIXED = re.compile(rb":(?:c|row)")
+_PREFIXED_TAG = re.compile(rb"<[\w.-]+:(?:c|row)[\s/>]")
+# The precise scan's tokens: comments, CDATA and processing instructions (whose text holds no
+# tags), and the start and end tags of rows and cells, attribute values allowed to hold ">".
+_TOKEN = re.compile(
+    rb"<!--.*?-->|<!\[CDATA\[.*?\]\]>|<\?.*?\?>"
+    rb"""|<(/?)(?:[\w.-]+:)?(row|c)(?=[\s/>])((?:[^>"']|"[^"]*"|'[^']*')*)>""",
+    re.S,
+)
+_R_ATTR = re.compile(rb"""(?:^|[\s"'])r\s*=\s*(?:"([^"]*)"|'([^']*)')""")
+#: The row bound the quick scan assumes when no reference has six digits.
+_FIVE_DIGITS = 99_999
 
 
 @dataclass
@@ -43,53 +55,44 @@ class Extent:
 
 def _col_number(letters: bytes) -> int:
     n = 0
-    for ch in letters:
+    for ch in letters.upper():
         n = n * 26 + ch - 64
     return n
 
 
-def _count_rows(part: bytes, prefixed: bool) -> int:
-    """Row elements in ``part`` (may over-count by a few ``<rowBreaks>``: an over-estimate is safe).
-    ``prefixed``: ``part`` may hold namespace-prefixed tags (``_MAY_BE_PREFIXED``)."""
-    if prefixed:  # namespace-prefixed XML (rare): "</x:row>" must not count
-        return len(_ROW_TAG.findall(part))
-    return part.count(b"<row")
-
-
-def _rless_cells(part: bytes, prefixed: bool) -> bool:
-    """Whether some cell in ``part`` may lack an ``r=`` reference."""
-    if prefixed:
-        return part.count(b' r="') < len(_CELL_TAG.findall(part)) + len(_ROW_R.findall(part))
-    # Writers put r first; only when they do not does this fall through to True (the safe side).
-    return _CELL_WITHOUT_R.search(part) is not None
-
-
-def _count_cells(part: bytes) -> int:
-    return len(_CELL_TAG.findall(part))
+def _reference(value: bytes) -> tuple[int, int] | None:
+    """(row, column), both from 1, of a reference as python-calamine reads it ("B7", also "b7" and
+    "B007"); None where it refuses one (and so lays nothing out): no column letters, no row or row
+    0, other characters."""
+    m = _REF.fullmatch(value)
+    if m is None or not m.group(1) or not int(m.group(2)):
+        return None
+    return int(m.group(2)), _col_number(m.group(1))
 
 
 class XlsxSheetScan:
-    """Feed the decompressed bytes of one worksheet part in chunks; ``finish()`` gives the extent.
+    """Feed the decompressed bytes of one worksheet part in chunks; ``finish()`` gives the extent,
+    or None where only ``xlsx_sheet_extent`` can tell it.
 
-    The quick scan (``precise=False``) takes rows from ``<row r=...>`` tags, which counts empty
-    formatted rows too: fast, and an over-estimate. Only when that says "too big" is the part
-    scanned again with ``precise=True``, which takes rows and columns from the references of
-    cells that have content (not self-closing), as the reader will.
+    python-calamine places a cell at its ``r`` reference, whatever its row tag says, and a cell
+    without one after the cell before it, in the row its row tag (or the row before) set. This
+    quick scan measures only sheets whose every cell tag starts ``<c r="`` and whose ``r``
+    attributes are all written ``r="..."``, as spreadsheet programs write them: the bound is the
+    largest reference, where only those past column Z or past row 99,999 are looked at (a sheet
+    with none counts as 99,999 rows by 26 columns). One pass that stops at each "r" and an
+    over-estimate: when it says "too big", ``xlsx_sheet_extent`` looks again, precisely.
     """
 
-    def __init__(self, max_rows: int, precise: bool = False) -> None:
+    def __init__(self) -> None:
         self.extent = Extent()
-        self.precise = precise
         self._tail = b""
-        self._max_r = 0
-        self._rows_with_r = 0
-        self._rows_seen = 0
-        self._any_cells = False
-        self._cells_in_row = 0
         self._first = True
+        self._unsure = False
+        self._any_cells = False
 
     def feed(self, chunk: bytes) -> None:
         buf = self._tail + chunk
+        # what is looked for holds no ">": cut after one, and nothing is cut in two
         cut = buf.rfind(b">") + 1
         part, self._tail = buf[:cut], buf[cut:]
         if len(self._tail) > 1 << 20:
@@ -101,48 +104,79 @@ class XlsxSheetScan:
             if m:
                 last = m.group(2) or m.group(1)
                 self.extent.declared_rows = int(last) if last else 0
-        rows = _ROW_R.findall(part)
-        if rows:
-            self._max_r = max(self._max_r, max(map(int, rows)))
-            self._rows_with_r += len(rows)
-        prefixed = _MAY_BE_PREFIXED.search(part) is not None
-        self._rows_seen += _count_rows(part, prefixed)
-        if self.precise:
-            refs = _FILLED_REF.findall(part)
-            if refs:
-                self.extent.rows = max(self.extent.rows, max(int(r) for _, r in refs))
-                self.extent.cols = max(self.extent.cols, max(_col_number(c) for c in {c for c, _ in refs}))
-        else:
-            wide = _WIDE_REF.findall(part)
-            if wide:
-                self.extent.cols = max(self.extent.cols, max(_col_number(w) for w in set(wide)))
-        if b"<c" in part or prefixed:
+        if self._unsure:
+            return
+        if _CELL_WITHOUT_R.search(part) or (_MAY_BE_PREFIXED.search(part) and _PREFIXED_TAG.search(part)):
+            self._unsure = True
+            return
+        if not self._any_cells and b'<c r="' in part:
             self._any_cells = True
-            if _rless_cells(part, prefixed):
-                # Some cells may carry no reference: a reader places them one after another, so
-                # the widest row is as many cells as it holds, and rows count from the row tags.
-                self._rless = True
-                segments = _ROW_TAG.split(part)
-                for k, seg in enumerate(segments):
-                    count = _count_cells(seg)
-                    self._cells_in_row = count if k else self._cells_in_row + count
-                    self.extent.cols = max(self.extent.cols, self._cells_in_row)
+        ext = self.extent
+        for value in _QUICK.findall(part):
+            if not value:
+                self._unsure = True  # an "r" attribute written another way: only precisely
+                return
+            ref = _reference(value)
+            if ref is not None:
+                ext.rows, ext.cols = max(ext.rows, ref[0]), max(ext.cols, ref[1])
 
-    _rless = False
-
-    def finish(self) -> Extent:
+    def finish(self) -> Extent | None:
         if self._tail:
             tail, self._tail = self._tail, b""
             self.feed(tail + b">")
-        by_tags = self._max_r + (self._rows_seen - self._rows_with_r)
-        if not self.precise:
-            if self._any_cells:
-                # Single-letter references are not collected (too many to be worth it): assume Z.
-                self.extent.cols = max(self.extent.cols, 26)
-            self.extent.rows = by_tags
-        elif self._rless:
-            self.extent.rows = max(self.extent.rows, by_tags)
+        if self._unsure:
+            return None
+        if self._any_cells:
+            self.extent.rows = max(self.extent.rows, _FIVE_DIGITS)
+            self.extent.cols = max(self.extent.cols, 26)
         return self.extent
+
+
+def xlsx_sheet_extent(data: bytes) -> Extent:
+    """The grid python-calamine lays out for the whole worksheet part ``data``, going through every
+    row and cell tag as it does (about a second for 100,000 rows × 12 columns). Where the reader's
+    choice is uncertain it takes the larger: a row tag never moves the next rows up, and a cell
+    tag that is not self-closing counts as holding a value."""
+    ext = Extent()
+    m = _DIMENSION.search(data, 0, 65536)
+    if m:
+        last = m.group(2) or m.group(1)
+        ext.declared_rows = int(last) if last else 0
+    row = col = 0  # where the next cell without a reference goes
+    for closing, name, attrs in map(_groups, _TOKEN.finditer(data)):
+        if not name:
+            continue  # a comment, CDATA or processing instruction: its text holds no tags
+        if closing:
+            if name == b"row":
+                row, col = row + 1, 0
+            continue
+        found = _R_ATTR.findall(attrs)
+        value = (found[-1][0] or found[-1][1]) if found else None  # the reader takes the last
+        empty = attrs.endswith(b"/")
+        if name == b"row":
+            digits = value.lstrip(_LETTERS) if value is not None else b""
+            if digits.isdigit() and int(digits):
+                row = max(row, int(digits) - 1)
+            if empty:
+                row, col = row + 1, 0
+            continue
+        at = row
+        if value is not None:
+            ref = _reference(value)
+            if ref is None:
+                continue  # the reader refuses the whole sheet: it lays nothing out
+            at, col = ref[0] - 1, max(col, ref[1] - 1)
+        if not empty:  # "<c .../>" holds nothing, and the reader lays out no empty cell
+            ext.rows, ext.cols = max(ext.rows, at + 1), max(ext.cols, col + 1)
+        col += 1
+    return ext
+
+
+_LETTERS = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+
+
+def _groups(m: re.Match) -> tuple[bytes, bytes, bytes]:
+    return m.group(1, 2, 3)
 
 
 _ODS_TOKEN = re.compile(

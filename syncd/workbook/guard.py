@@ -23,7 +23,8 @@ from syncd.workbook.refusals import (
     DAMAGED, FORMATS_WE_READ, NOT_A_SPREADSHEET, PASSWORD, PUT_TRACKER, SAVE_AGAIN, SEND_AGAIN, TRUNCATED,
     UNSAFE_XML, ZIP_BOMB, reject,
 )
-from syncd.workbook.extent import EXCEL_LAST_ROW, Extent, OdsScan, XlsxSheetScan, xlsb_sheet_extent
+from syncd.workbook.extent import (EXCEL_LAST_ROW, Extent, OdsScan, XlsxSheetScan, xlsb_sheet_extent,
+                                   xlsx_sheet_extent)
 
 MiB = 1 << 20
 
@@ -222,7 +223,7 @@ def _scan_parts(path, zf: zipfile.ZipFile, names: dict[str, zipfile.ZipInfo], fm
                         if fmt == "ods" and key == "content.xml":
                             scan = OdsScan()
                         elif root in _SHEET_ROOTS and fmt == "xlsx" and not chunk.startswith((b"\xff\xfe", b"\xfe\xff")):
-                            scan = XlsxSheetScan(limits.max_rows)
+                            scan = XlsxSheetScan()
                     if scan is not None:
                         scan.feed(chunk)
                     elif is_sheet_bin:
@@ -230,14 +231,12 @@ def _scan_parts(path, zf: zipfile.ZipFile, names: dict[str, zipfile.ZipInfo], fm
         except (zipfile.BadZipFile, EOFError, zipfile.LargeZipFile, NotImplementedError, ValueError, OSError,
                 *deflate_errors):
             raise reject(path, DAMAGED) from None
-        if isinstance(scan, XlsxSheetScan) and _extent_problem(scan.finish(), limits):
-            # The quick scan counts empty formatted rows; look again at cells with content only.
-            scan = XlsxSheetScan(limits.max_rows, precise=True)
-            with zf.open(info) as f:
-                fast_entry(f)
-                while chunk := f.read(MiB):
-                    scan.feed(chunk)
         extent = scan.finish() if scan is not None else None
+        if isinstance(scan, XlsxSheetScan) and (extent is None or _extent_problem(extent, limits)):
+            # A sheet written unusually, or one the quick scan may over-estimate: go through its
+            # tags as the reader will. The part inflated to its declared size above, within limits.
+            with zf.open(info) as f:
+                extent = xlsx_sheet_extent(fast_entry(f).read())
         if is_sheet_bin:
             extent = xlsb_sheet_extent(b"".join(xlsb_parts))
         if extent is not None:
