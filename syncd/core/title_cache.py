@@ -8,9 +8,9 @@ nothing more: any doubt about it (another syncd version, damaged, too big, not t
 titles are parsed again, with the same result.
 
 It is written by the forked process that searched for duplicates, after it has sent its result
-(``workers.beside``): the sync does not wait for it until the very end. It is read with an
-unpickler that can build titles and nothing else, so a file planted in the state folder cannot
-run code, and its size is capped before it is read.
+(``workers.beside``): the sync does not wait for it until the very end. It holds plain data (the
+texts, and each title's fields as a tuple), read with an unpickler that builds no class at all, so
+a file planted in the state folder cannot run code; its size is capped before it is read.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ import io
 import os
 import pickle
 import unicodedata
-from functools import lru_cache
+from functools import lru_cache, partial
 from pathlib import Path
 
 import rapidfuzz
@@ -59,11 +59,14 @@ def _fingerprint() -> bytes:
     return digest.hexdigest().encode()[:32] + b"\n"
 
 
-class _OnlyTitles(pickle.Unpickler):
+class _OnlyData(pickle.Unpickler):
     def find_class(self, module: str, name: str) -> type:
-        if (module, name) == (Title.__module__, Title.__name__):
-            return Title
-        raise pickle.UnpicklingError(f"{module}.{name} is not a parsed title")
+        raise pickle.UnpicklingError(f"{module}.{name}: the file holds plain data only")
+
+
+#: fields of a Title, so that a file of another shape is not taken for one
+_FIELDS = len(Title._fields)
+_as_title = partial(tuple.__new__, Title)
 
 
 def _stamp(path: Path) -> tuple[int, int] | None:
@@ -96,13 +99,17 @@ def _read(data: bytes) -> dict[str, Title]:
     enabled = gc.isenabled()
     gc.disable()  # 100,000 new objects would run the collector over and over, for no garbage
     try:
-        got = _OnlyTitles(io.BytesIO(inflated)).load()
+        got = _OnlyData(io.BytesIO(inflated)).load()
+        if not (type(got) is tuple and len(got) == 2 and type(got[0]) is list and type(got[1]) is list
+                and len(got[0]) == len(got[1])):
+            return {}
+        texts, fields = got
+        if set(map(type, texts)) - {str} or set(map(type, fields)) - {tuple} or set(map(len, fields)) - {_FIELDS}:
+            return {}
+        return dict(zip(texts, map(_as_title, fields)))
     finally:
         if enabled:
             gc.enable()
-    if not isinstance(got, dict) or not all(type(k) is str and type(v) is Title for k, v in got.items()):
-        return {}
-    return got
 
 
 def save(path: Path, parsed: dict[str, Title]) -> None:
@@ -114,7 +121,9 @@ def save(path: Path, parsed: dict[str, Title]) -> None:
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         # no fsync: a file cut short by a power cut fails to inflate, and is parsed again
-        tmp.write_bytes(MAGIC + _fingerprint() + deflate.compress(pickle.dumps(parsed, protocol=5)))
+        # plain lists of strings and tuples: loading them builds no class instance in Python
+        plain = (list(parsed), [tuple(t) for t in parsed.values()])
+        tmp.write_bytes(MAGIC + _fingerprint() + deflate.compress(pickle.dumps(plain, protocol=5)))
         os.replace(tmp, path)
         stamp = _stamp(path)
         if stamp is not None:
