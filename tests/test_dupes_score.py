@@ -236,7 +236,7 @@ def test_titles_parsed_ahead_are_not_parsed_again_by_the_search(monkeypatch):
     real = score.normalise_value
     monkeypatch.setattr(score, "normalise_value", lambda kind, v: parsed.append(v) or real(kind, v))
     slices = list(warm_up(table, chunk=5))
-    assert slices == [5, 5, 2] and len(parsed) == 12
+    assert [n for n in slices if n] == [5, 5, 2] and len(parsed) == 12  # 0: a step that only plans
     assert [c.rows for c in find_duplicates(table).clusters] == expected and len(parsed) == 12
     grown = Table.from_lists(["Task"], [list(r) for r in table.rows] + [["Order the cake 1"]])
     find_duplicates(grown)

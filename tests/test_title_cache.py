@@ -187,3 +187,21 @@ def test_titles_that_would_overfill_the_memo_are_not_taken(tmp_path, parsed, mon
     title_cache._seen.clear()
     monkeypatch.setattr(score, "MEMO_LIMIT", len(TITLES) - 1)  # the memo's bound holds for kept titles too
     assert title_cache.load(path) == 0 and not score._memo.get(("title", str))
+
+
+def test_titles_load_a_part_at_a_time_so_a_waiting_merge_is_not_held_back(tmp_path, parsed, monkeypatch):
+    # The sync loads the last sync's titles while a core waits for the last copy; when the copy
+    # comes in, the merge must not wait for the whole file: the load stops between two parts.
+    table = _table([f"Campaign task number {n}" for n in range(25)])
+    find_duplicates(table, DupeSettings())
+    path = tmp_path / "titles" / "t.pickle"
+    monkeypatch.setattr(title_cache, "PART", 10)
+    title_cache.save(path, parsed_titles(table, DupeSettings()))
+    score._memo.clear()
+    title_cache._seen.clear()
+    steps = title_cache.loading(path)
+    assert next(steps) == 10 and len(score._memo[("title", str)]) == 10
+    assert list(steps) == [10, 5]
+    parsed.clear()
+    find_duplicates(table, DupeSettings())
+    assert not [t for t in parsed if isinstance(t, str) and t.startswith("Campaign")]  # all 25 came from the file

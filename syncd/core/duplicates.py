@@ -300,10 +300,10 @@ def _settings(tracker: TrackerConfig) -> DupeSettings:
 class WarmUp:
     """The titles of the state a pass is building, parsed ahead while a core would wait.
 
-    Called (``readers.read_all``'s ``idle``) while the last copies are read: the first call loads
-    the titles the last sync kept (``cache``, see ``title_cache``); each next call parses a slice
-    of the distinct cells of ``current()``'s table the search will compare, into the memo
-    ``syncd.merge.dupes`` keeps, and says whether there was any left. The search, in this process
+    Called (``readers.read_all``'s ``idle``) while the last copies are read: the first calls load
+    the titles the last sync kept (``cache``, see ``title_cache``), a part each; each next call
+    parses a slice of the distinct cells of ``current()``'s table the search will compare, into the
+    memo ``syncd.merge.dupes`` keeps, and says whether there was any left. The search, in this process
     or forked from it, then parses only the cells the last merges brought (workload 2: most of
     100,000 titles parsed in time that was idle)."""
 
@@ -312,14 +312,22 @@ class WarmUp:
         self.current = current
         self.path = cache if self.settings is not None else None
         self._unloaded = self.path is not None
+        self._loading: Iterator[int] | None = None
         self._table: Table | None = None
         self._slices: Iterator[int] | None = None
 
     def load(self) -> None:
-        """Load the titles the last sync kept, the first time only."""
+        """Load the titles the last sync kept (what is left of them), the first time only."""
+        self._start_loading()
+        if self._loading is not None:
+            for _ in self._loading:
+                pass
+            self._loading = None
+
+    def _start_loading(self) -> None:
         if self._unloaded:
             self._unloaded = False
-            title_cache.load(self.path)
+            self._loading = title_cache.loading(self.path)
 
     def keep(self, table: Table) -> None:
         """Keep the titles of ``table`` this process parsed, for the next sync (``title_cache``)."""
@@ -327,9 +335,11 @@ class WarmUp:
             title_cache.save(self.path, parsed_titles(table, self.settings))
 
     def __call__(self) -> bool:
-        if self._unloaded:
-            self.load()
-            return True
+        self._start_loading()
+        if self._loading is not None:
+            if next(self._loading, 0):
+                return True
+            self._loading = None
         state = self.current() if self.settings is not None else None
         if state is None:
             return False
@@ -337,7 +347,7 @@ class WarmUp:
             self._table, self._slices = state.table, warm_up(state.table, self.settings)
         if self._slices is None:
             return False
-        if next(self._slices, 0):
+        if next(self._slices, None) is not None:
             return True
         self._slices = None
         return False

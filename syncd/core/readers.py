@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import gc
 import multiprocessing
+import sys
 import threading
 from concurrent.futures import Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import replace
@@ -37,6 +38,8 @@ from syncd.workbook.held import HeldRows
 
 #: Copies read at once (each holds a whole sheet in memory while it is read).
 READ_WORKERS = 2
+#: Seconds between thread switches while this process works ahead waiting for a copy.
+_WAITING_SWITCH = 0.0005
 #: From this many bytes of copies to read (with at least two copies), processes pay for their start.
 PROCESS_BYTES = 12 << 20
 
@@ -126,9 +129,17 @@ def read_all(todo: list[Item], sheet: str | None, held: Table | None = None,
             got = None
             if future is not None and idle is not None and not isinstance(pool, ThreadPoolExecutor):
                 # the last copies are read by one reader while the other core waits with this process
-                while (not future.done() and 1 + sum(not f.done() for f in futures.values()) < cores()
-                       and idle()):
-                    pass
+                interval = sys.getswitchinterval()
+                # The copy comes in through the pool's own thread, a piece of the pipe at a time, and
+                # takes the interpreter lock at each; with the default 5 ms between switches, a busy
+                # idle() kept it waiting 0.2-0.3 s for a 100,000-row copy.
+                sys.setswitchinterval(_WAITING_SWITCH)
+                try:
+                    while (not future.done() and 1 + sum(not f.done() for f in futures.values()) < cores()
+                           and idle()):
+                        pass
+                finally:
+                    sys.setswitchinterval(interval)
             if future is not None:
                 try:
                     got = sent(future.result())

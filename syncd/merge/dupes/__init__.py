@@ -76,7 +76,8 @@ def prepare(table: Table, settings: DupeSettings = DupeSettings(), mapper: Mappe
 
 def warm_up(table: Table, settings: DupeSettings = DupeSettings(), chunk: int = 1_000) -> Iterator[int]:
     """Parse ahead the cells a later ``find_duplicates`` with these settings will compare (the
-    titles, mostly), in slices of ``chunk`` distinct values: yields after each (how many it did).
+    titles, mostly), in slices of ``chunk`` distinct values: yields after each (how many it did;
+    0 after the steps that only find what is left to do).
     A search in this process, or in one forked from it, then only parses the cells that are new.
     Nothing when the table has nothing to compare or names a column it lacks."""
     try:
@@ -86,6 +87,7 @@ def warm_up(table: Table, settings: DupeSettings = DupeSettings(), chunk: int = 
         return
     if plan is None:
         return
+    yield 0  # the plan alone: each step stays short, so that a waiting caller can stop soon
     for f in plan.fields:
         yield from warm_column(f.kind, [row[f.index] for row in table.rows], chunk)
 
