@@ -84,6 +84,12 @@ STYLED = re.compile(rb'<c r="([A-Z]{1,3})([0-9]{1,7})" s="([0-9]{1,6})"')
 ODD_REF = re.compile(rb'<c r="(?![A-Z]{1,3}[0-9]{1,7}")')
 
 
+def styled_cells(columns: set[bytes]) -> re.Pattern:
+    """A pattern like ``STYLED`` for the cells of ``columns`` only."""
+    alternatives = b"|".join(re.escape(x) for x in sorted(columns, key=lambda x: (-len(x), x)))
+    return re.compile(rb'<c r="(' + alternatives + rb')([0-9]{1,7})" s="([0-9]{1,6})"')
+
+
 def outside_cells(inside: list[bytes]) -> re.Pattern:
     """A pattern like ``CELL`` for the cells of columns other than ``inside``."""
     if not inside:

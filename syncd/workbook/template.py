@@ -345,20 +345,25 @@ def _scan(ws: Worksheet, xml: bytes, start: int, end: int, strings: Callable[[in
     inside = [get_column_letter(c).encode() for c in range(1, header_extent + 1)]
     styled_usually = {letters for letters, style in usual.items() if style and col(letters) <= header_extent}
     odd: list[tuple[int, int, StyleArray]] = []
-    styled = scan.STYLED.findall(xml, start, end)
-    if not trusted and xml.count(b"s=", start, end) != len(styled) and scan.LATE_STYLE.search(xml, start, end):
-        raise _Unusual("cell attributes in an unexpected order")
-    # Columns usually without a format: their cells that have one.
     plain_inside = set(inside) - styled_usually
+    if trusted:
+        # only the formatted cells of the columns usually without a format: a few, where every
+        # formatted cell was a match (400,000 of them in workload 2's canonical: 0.2 s)
+        styled = scan.styled_cells(plain_inside).findall(xml, start, end) if plain_inside else []
+    else:
+        styled = scan.STYLED.findall(xml, start, end)
+        if xml.count(b"s=", start, end) != len(styled) and scan.LATE_STYLE.search(xml, start, end):
+            raise _Unusual("cell attributes in an unexpected order")
+    # Columns usually without a format: their cells that have one.
     odd += [(int(row), col(letters), fmt(style)) for letters, row, style in styled
             if letters in plain_inside and row != b"1"]
-    # Columns usually with one: every cell whose format is another (or none).
+    # Columns usually with one: every cell whose format is another (or none). The expression
+    # matches only those, not the column's every cell (0.06 s a column on 100,000 rows).
     for letters in sorted(styled_usually):
-        pattern = re.compile(rb'<c r="' + letters + rb'([0-9]{1,7})"(?: s="([0-9]{1,6})")?+')
         want = usual[letters]
+        pattern = re.compile(rb'<c r="' + letters + rb'([0-9]{1,7})"(?! s="' + want + rb'")(?: s="([0-9]{1,6})")?+')
         c = col(letters)
-        odd += [(int(row), c, fmt(style)) for row, style in pattern.findall(xml, start, end)
-                if style != want and row != b"1"]
+        odd += [(int(row), c, fmt(style)) for row, style in pattern.findall(xml, start, end) if row != b"1"]
     # Cells right of the header, whatever they hold.
     outside = scan.outside_cells(inside).findall(xml, start, end)
     odd += [(int(row), col(letters), fmt(style)) for letters, row, style, _, _ in outside if row != b"1"]
