@@ -205,3 +205,19 @@ def test_titles_load_a_part_at_a_time_so_a_waiting_merge_is_not_held_back(tmp_pa
     parsed.clear()
     find_duplicates(table, DupeSettings())
     assert not [t for t in parsed if isinstance(t, str) and t.startswith("Campaign")]  # all 25 came from the file
+
+
+def test_a_load_left_halfway_is_taken_up_again_by_the_next_one(tmp_path, parsed, monkeypatch):
+    # the daemon's pass may end before it loaded every part (nothing new to merge): its next pass
+    # must still load the rest, not take the file for loaded
+    table = _table([f"Campaign task number {n}" for n in range(25)])
+    find_duplicates(table, DupeSettings())
+    path = tmp_path / "titles" / "t.pickle"
+    monkeypatch.setattr(title_cache, "PART", 10)
+    title_cache.save(path, parsed_titles(table, DupeSettings()))
+    score._memo.clear()
+    title_cache._seen.clear()
+    steps = title_cache.loading(path)
+    assert next(steps) == 10
+    steps.close()  # abandoned halfway
+    assert title_cache.load(path) == 25 and title_cache.load(path) == 0

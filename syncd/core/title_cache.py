@@ -93,16 +93,17 @@ def loading(path: Path) -> Iterator[int]:
     stamp = _stamp(path)
     if stamp is None or _seen.get(path) == stamp or stamp[1] > MAX_BYTES:
         return
-    _seen[path] = stamp
     try:
         parts = _parts(path.read_bytes())
         for part in parts:
             taken = dupes.adopt_titles(part)
             if not taken:
-                return  # the memo is full: the search parses the rest
+                break  # the memo is full: the search parses the rest
             yield taken
     except Exception:  # noqa: BLE001 - a cache: whatever is wrong with it, the titles are parsed again
-        return
+        pass
+    # only once it is through: a load left halfway (a pass that ended early) starts over next time
+    _seen[path] = stamp
 
 
 def _parts(data: bytes) -> Iterator[dict[str, Title]]:
