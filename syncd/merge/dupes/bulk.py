@@ -40,16 +40,14 @@ THREADED = 20_000
 def _word_matrices(prep: Prepared, rows: list[int]) -> tuple[sparse.csr_matrix, sparse.csr_matrix, np.ndarray, list[str]]:
     vocab: dict[str, int] = {}
     indptr, indices, data = [0], [], []
-    # looked up once, not per word: this loop runs over every word of 100,000 titles
-    idf, default, word_id = prep.idf.get, prep.default_idf, vocab.setdefault
-    add_index, add_weight, row_end = indices.append, data.append, indptr.append
-    for t in map(prep.main.__getitem__, rows):
+    main = prep.main
+    for t in map(main.__getitem__, rows):
         if isinstance(t, Title):
-            quals = t.qualifiers
             for w in dict.fromkeys(t.words):
-                add_index(word_id(w, len(vocab)))
-                add_weight(idf(w, default) * QUALIFIER_WEIGHT if w in quals else idf(w, default))
-        row_end(len(indices))
+                base = prep.idf.get(w, prep.default_idf)
+                indices.append(vocab.setdefault(w, len(vocab)))
+                data.append(base * QUALIFIER_WEIGHT if w in t.qualifiers else base)
+        indptr.append(len(indices))
     shape = (len(rows), max(len(vocab), 1))
     weights = sparse.csr_matrix((np.asarray(data, dtype=np.float64), np.asarray(indices, dtype=np.int64),
                                  np.asarray(indptr, dtype=np.int64)), shape=shape)
@@ -141,13 +139,11 @@ def _column_codes(prep: Prepared, n: int, cache: dict) -> tuple[np.ndarray, list
     by code (index 0 unused)."""
     got = cache.get(("codes", n))
     if got is None:
-        column = prep.values[n]
-        # codes in order of first appearance, all in C: the distinct values, then a lookup per row
-        distinct = dict.fromkeys(column)
-        distinct.pop(None, None)
-        values = [None, *distinct]  # in order of their codes: None first, at 0
-        ids = dict(zip(values, range(len(values))))
-        codes = np.fromiter(map(ids.__getitem__, column), dtype=np.int64, count=len(column))
+        ids: dict = {None: 0}
+        setdefault = ids.setdefault
+        codes = np.fromiter((setdefault(v, len(ids)) for v in prep.values[n]), dtype=np.int64,
+                            count=len(prep.values[n]))
+        values = list(ids)  # in order of their codes: None first, at 0
         got = cache[("codes", n)] = (codes, values)
     return got
 
