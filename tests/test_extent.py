@@ -11,6 +11,8 @@ and the guard's bound must never be smaller than what it built.
 from __future__ import annotations
 
 import io
+import subprocess
+import sys
 import zipfile
 
 import pytest
@@ -159,6 +161,8 @@ def test_the_guard_never_measures_a_sheet_smaller_than_the_reader_lays_it_out(ro
     ('<row r="1"><c r="CU1"/><c><v>1</v></c></row>', (1, 100)),
     ('<row r="4000"/><row><c><v>1</v></c></row>', (4001, 1)),
     ('<row r="1"><c r="CU1"><v>1</v></c><!-- </row> --><c><v>1</v></c></row>', (1, 100)),
+    ('<row r="1"><c s=">" r="CV5000"><v>1</v></c></row>', (5000, 100)),  # quoted values may hold ">"
+    ('<row r="1"><c s="<" r="CV5000"><v>1</v></c></row>', (5000, 100)),  # and "<", to this reader
 ])
 def test_cells_placed_far_from_their_row_are_measured_where_the_reader_puts_them(cells, grid):
     sheet = HEAD + cells.encode() + TAIL
@@ -176,3 +180,35 @@ def test_a_usual_sheet_is_measured_by_the_quick_scan_alone():
     quick.feed(HEAD + rows + TAIL)
     got = quick.finish()
     assert got is not None and got.rows * got.cols <= 20_000_000
+
+
+@pytest.mark.parametrize("repeated", [b'<c "', b'<c a="x', b'<c a<c a="'])
+def test_a_sheet_built_to_make_the_scan_go_over_it_again_and_again_is_measured_at_once(tmp_path, repeated):
+    # Tags whose quotes or tags never close, by the hundred thousand, in a part cut off there (no
+    # ">" after them): a scan that tried each tag to the end of the part would take hours on this
+    # 1 MB file (it took 37 s for 20,000 of them). The reader's parser stops at the first such
+    # tag, and so does the scan.
+    sheet = HEAD + b'<row r="1"><c r="A1"><v>1</v></c>' + repeated * 300_000
+    path = tmp_path / "quadratic.xlsx"
+    path.write_bytes(workbook(sheet))
+    code = "import sys; from syncd.workbook.guard import check_file; print(check_file(sys.argv[1]))"
+    done = subprocess.run([sys.executable, "-c", code, str(path)], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0 and done.stdout.strip() == "xlsx", done.stderr[-500:]
+    assert reader_grid(sheet) is None  # the reader refuses it: nothing is laid out
+
+
+def test_an_ods_built_to_make_the_scan_go_over_it_again_and_again_is_measured_at_once(tmp_path):
+    # The same for an .ods: its cell tags, by the hundred thousand, never closed (2 MB). The scan
+    # that resumed at each "<" took minutes on 1 MB of them and hours on this.
+    content = (b'<?xml version="1.0" encoding="UTF-8"?><office:document-content '
+               b'xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0" '
+               b'xmlns:table="urn:oasis:names:tc:opendocument:xmlns:table:1.0"><office:body>'
+               b'<office:spreadsheet><table:table table:name="Tasks"><table:table-row>'
+               + b'<table:table-cell ' * 120_000)
+    path = tmp_path / "quadratic.ods"
+    with zipfile.ZipFile(path, "w") as z:
+        z.writestr("mimetype", "application/vnd.oasis.opendocument.spreadsheet")
+        z.writestr("content.xml", content)
+    code = "import sys; from syncd.workbook.guard import check_file; print(check_file(sys.argv[1]))"
+    done = subprocess.run([sys.executable, "-c", code, str(path)], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0 and done.stdout.strip() == "ods", done.stderr[-500:]

@@ -13,6 +13,7 @@ way, or one the quick scan finds too big, is gone through tag by tag.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 #: The last row of an Excel sheet. A dimension ending here is a writer saying "the whole sheet"
@@ -32,11 +33,16 @@ _CELL_WITHOUT_R = re.compile(rb'<c(?:[>/\t\n\r]| (?!r="))')
 # runs four times faster than looking for each (text holds colons; tags of a usual sheet never).
 _MAY_BE_PREFIXED = re.compile(rb":(?:c|row)")
 _PREFIXED_TAG = re.compile(rb"<[\w.-]+:(?:c|row)[\s/>]")
-# The precise scan's tokens: comments, CDATA and processing instructions (whose text holds no
-# tags), and the start and end tags of rows and cells, attribute values allowed to hold ">".
+# The precise scan goes through the part as the reader's XML parser does, front to back: from one
+# construct it cares about (``_START``: a comment, CDATA, a processing instruction, a row's start
+# or end, a cell's start) to the next, each matched whole (``_TOKEN``: a tag ends at the first ">"
+# outside quotes, and quoted values may hold "<" and ">"). A start that cannot be matched whole
+# (a quote or comment never closed) is where the parser fails and the reader lays out nothing, so
+# the scan stops there: no stretch of the part is scanned twice, whatever it holds.
+_START = re.compile(rb"<(?:!--|!\[CDATA\[|\?|(?:[\w.-]+:)?(?:row|c)[\s/>]|/(?:[\w.-]+:)?row[\s>])")
 _TOKEN = re.compile(
     rb"<!--.*?-->|<!\[CDATA\[.*?\]\]>|<\?.*?\?>"
-    rb"""|<(/?)(?:[\w.-]+:)?(row|c)(?=[\s/>])((?:[^>"']|"[^"]*"|'[^']*')*)>""",
+    rb"""|<(/?)(?:[\w.-]+:)?(row|c)(?=[\s/>])((?:[^>"']|"[^"]*"|'[^']*')*+)>""",
     re.S,
 )
 _R_ATTR = re.compile(rb"""(?:^|[\s"'])r\s*=\s*(?:"([^"]*)"|'([^']*)')""")
@@ -143,7 +149,7 @@ def xlsx_sheet_extent(data: bytes) -> Extent:
         last = m.group(2) or m.group(1)
         ext.declared_rows = int(last) if last else 0
     row = col = 0  # where the next cell without a reference goes
-    for closing, name, attrs in map(_groups, _TOKEN.finditer(data)):
+    for closing, name, attrs in (m.group(1, 2, 3) for m in _tokens(data)):
         if not name:
             continue  # a comment, CDATA or processing instruction: its text holds no tags
         if closing:
@@ -175,67 +181,88 @@ def xlsx_sheet_extent(data: bytes) -> Extent:
 _LETTERS = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 
 
-def _groups(m: re.Match) -> tuple[bytes, bytes, bytes]:
-    return m.group(1, 2, 3)
+def _tokens(data: bytes, starts: re.Pattern = _START, tokens: re.Pattern = _TOKEN) -> Iterator[re.Match]:
+    """Each construct ``starts`` finds, matched whole by ``tokens``, front to back; none after
+    one that is never closed."""
+    start, token = starts.search, tokens.match
+    pos = 0
+    while (found := start(data, pos)) is not None:
+        m = token(data, found.start())
+        if m is None:
+            return  # never closed: the reader's parser fails here
+        yield m
+        pos = m.end()
 
 
+# content.xml is gone through front to back as for a worksheet (``_tokens``): from one construct the
+# scan cares about to the next, each matched whole, stopping where one is never closed.
+_ODS_START = re.compile(
+    rb"<(?:!--|!\[CDATA\[|\?|/?(?:[\w.-]+:)?(?:table-row|covered-table-cell|table-cell|table)[\s/>])")
 _ODS_TOKEN = re.compile(
-    rb"<(?:\w+:)?table-row\b([^>]*?)(/?)>|</(?:\w+:)?table-row>"
-    rb"|<(?:\w+:)?(?:covered-)?table-cell\b([^>]*?)(/?)>|<(?:\w+:)?table\b[\s>]"
+    rb"<!--.*?-->|<!\[CDATA\[.*?\]\]>|<\?.*?\?>"
+    rb"""|<(/?)(?:[\w.-]+:)?(table-row|covered-table-cell|table-cell|table)(?=[\s/>])"""
+    rb"""((?:[^>"'/]|/(?!>)|"[^"]*"|'[^']*')*+)(/?)>""",
+    re.S,
 )
-_ROWS_REPEATED = re.compile(rb'number-rows-repeated="([0-9]+)"')
-_COLS_REPEATED = re.compile(rb'number-columns-repeated="([0-9]+)"')
+_ROWS_REPEATED = re.compile(rb'number-rows-repeated\s*=\s*["\']([0-9]+)')
+_COLS_REPEATED = re.compile(rb'number-columns-repeated\s*=\s*["\']([0-9]+)')
 
 
 class OdsScan:
-    """Feed content.xml of an .ods in chunks; ``extent`` is the largest table's grid.
+    """Feed content.xml of an .ods in chunks; ``finish()`` gives the largest table's grid.
 
     Only rows and cells that carry a value count (``office:value-type``): repeated empty rows and
-    columns, which every ODS writer emits to the sheet's end, are not laid out by the reader.
+    columns, which every ODS writer emits to the sheet's end, are not laid out by the reader. The
+    part is kept whole and gone through at the end: a tag may hold ">" inside quotes, and a scan
+    that resumed at each "<" could be made to go over the same stretch again and again.
     """
 
     def __init__(self) -> None:
-        self.extent = Extent()
-        self._tail = b""
-        self._row = 0  # rows so far in the current table
-        self._row_repeat = 1
-        self._col = 0
-        self._row_has_value = False
-
-    def _end_row(self) -> None:
-        if self._row_has_value:
-            self.extent.rows = max(self.extent.rows, self._row + self._row_repeat)
-        self._row += self._row_repeat
-        self._row_repeat, self._col, self._row_has_value = 1, 0, False
+        self._chunks: list[bytes] = []
 
     def feed(self, chunk: bytes) -> None:
-        buf = self._tail + chunk
-        cut = buf.rfind(b">") + 1
-        part, self._tail = buf[:cut], buf[cut:]
-        if len(self._tail) > 1 << 20:
-            part, self._tail = buf, b""
-        for m in _ODS_TOKEN.finditer(part):
-            row_attrs, row_closed, cell_attrs = m.group(1), m.group(2), m.group(3)
-            if row_attrs is not None:
-                rep = _ROWS_REPEATED.search(row_attrs)
-                self._row_repeat = int(rep.group(1)) if rep else 1
-                self._col = 0
-                if row_closed:
-                    self._end_row()
-            elif cell_attrs is not None:
-                rep = _COLS_REPEATED.search(cell_attrs)
-                span = int(rep.group(1)) if rep else 1
-                self._col += span
-                if b"value-type=" in cell_attrs:
-                    self._row_has_value = True
-                    self.extent.cols = max(self.extent.cols, self._col)
-            elif m.group(0).startswith(b"</"):
-                self._end_row()
-            else:  # a new table
-                self._row, self._row_repeat, self._col, self._row_has_value = 0, 1, 0, False
+        self._chunks.append(chunk)
 
     def finish(self) -> Extent:
-        return self.extent
+        data, self._chunks = b"".join(self._chunks), []
+        return ods_extent(data)
+
+
+def ods_extent(data: bytes) -> Extent:
+    """The largest table's grid in the content.xml ``data``, as the reader lays it out."""
+    ext = Extent()
+    row = col = 0  # rows so far in the current table; cells so far in the current row
+    row_repeat, row_has_value = 1, False
+
+    def end_row() -> None:
+        nonlocal row, col, row_repeat, row_has_value
+        if row_has_value:
+            ext.rows = max(ext.rows, row + row_repeat)
+        row += row_repeat
+        row_repeat, col, row_has_value = 1, 0, False
+
+    for m in _tokens(data, _ODS_START, _ODS_TOKEN):
+        closing, name, attrs, empty = m.group(1, 2, 3, 4)
+        if not name:
+            continue  # a comment, CDATA or processing instruction
+        if name == b"table-row":
+            if closing:
+                end_row()
+                continue
+            rep = _ROWS_REPEATED.search(attrs)
+            row_repeat, col = (int(rep.group(1)) if rep else 1), 0
+            if empty:
+                end_row()
+        elif name == b"table":
+            if not closing:  # a new table
+                row, row_repeat, col, row_has_value = 0, 1, 0, False
+        elif not closing:  # a cell, covered or not
+            rep = _COLS_REPEATED.search(attrs)
+            col += int(rep.group(1)) if rep else 1
+            if b"value-type" in attrs:
+                row_has_value = True
+                ext.cols = max(ext.cols, col)
+    return ext
 
 
 def xlsb_sheet_extent(data: bytes) -> Extent:
