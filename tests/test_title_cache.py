@@ -189,9 +189,8 @@ def test_titles_that_would_overfill_the_memo_are_not_taken(tmp_path, parsed, mon
     assert title_cache.load(path) == 0 and not score._memo.get(("title", str))
 
 
-def test_titles_load_a_part_at_a_time_so_a_waiting_merge_is_not_held_back(tmp_path, parsed, monkeypatch):
-    # The sync loads the last sync's titles while a core waits for the last copy; when the copy
-    # comes in, the merge must not wait for the whole file: the load stops between two parts.
+def _kept_in_parts(tmp_path, monkeypatch) -> tuple[Table, pathlib.Path]:
+    """25 titles parsed and kept in parts of 10, then forgotten by this process."""
     table = _table([f"Campaign task number {n}" for n in range(25)])
     find_duplicates(table, DupeSettings())
     path = tmp_path / "titles" / "t.pickle"
@@ -199,6 +198,13 @@ def test_titles_load_a_part_at_a_time_so_a_waiting_merge_is_not_held_back(tmp_pa
     title_cache.save(path, parsed_titles(table, DupeSettings()))
     score._memo.clear()
     title_cache._seen.clear()
+    return table, path
+
+
+def test_titles_load_a_part_at_a_time_so_a_waiting_merge_is_not_held_back(tmp_path, parsed, monkeypatch):
+    # The sync loads the last sync's titles while a core waits for the last copy; when the copy
+    # comes in, the merge must not wait for the whole file: the load stops between two parts.
+    table, path = _kept_in_parts(tmp_path, monkeypatch)
     steps = title_cache.loading(path)
     assert next(steps) == 10 and len(score._memo[("title", str)]) == 10
     assert list(steps) == [10, 5]
@@ -210,13 +216,7 @@ def test_titles_load_a_part_at_a_time_so_a_waiting_merge_is_not_held_back(tmp_pa
 def test_a_load_left_halfway_is_taken_up_again_by_the_next_one(tmp_path, parsed, monkeypatch):
     # the daemon's pass may end before it loaded every part (nothing new to merge): its next pass
     # must still load the rest, not take the file for loaded
-    table = _table([f"Campaign task number {n}" for n in range(25)])
-    find_duplicates(table, DupeSettings())
-    path = tmp_path / "titles" / "t.pickle"
-    monkeypatch.setattr(title_cache, "PART", 10)
-    title_cache.save(path, parsed_titles(table, DupeSettings()))
-    score._memo.clear()
-    title_cache._seen.clear()
+    table, path = _kept_in_parts(tmp_path, monkeypatch)
     steps = title_cache.loading(path)
     assert next(steps) == 10
     steps.close()  # abandoned halfway

@@ -66,6 +66,13 @@ def _col_number(letters: bytes) -> int:
     return n
 
 
+def _declared_rows(head: bytes) -> int:
+    """The last row the sheet's ``<dimension>`` claims (0 when it claims none)."""
+    m = _DIMENSION.search(head, 0, 65536)
+    last = (m.group(2) or m.group(1)) if m else None
+    return int(last) if last else 0
+
+
 def _reference(value: bytes) -> tuple[int, int] | None:
     """(row, column), both from 1, of a reference as python-calamine reads it ("B7", also "b7" and
     "B007"); None where it refuses one (and so lays nothing out): no column letters, no row or row
@@ -106,10 +113,7 @@ class XlsxSheetScan:
             part, self._tail = buf, b""
         if self._first:
             self._first = False
-            m = _DIMENSION.search(part, 0, 65536)
-            if m:
-                last = m.group(2) or m.group(1)
-                self.extent.declared_rows = int(last) if last else 0
+            self.extent.declared_rows = _declared_rows(part)
         if self._unsure:
             return
         if _CELL_WITHOUT_R.search(part) or (_MAY_BE_PREFIXED.search(part) and _PREFIXED_TAG.search(part)):
@@ -144,10 +148,7 @@ def xlsx_sheet_extent(data: bytes) -> Extent:
     choice is uncertain it takes the larger: a row tag never moves the next rows up, and a cell
     tag that is not self-closing counts as holding a value."""
     ext = Extent()
-    m = _DIMENSION.search(data, 0, 65536)
-    if m:
-        last = m.group(2) or m.group(1)
-        ext.declared_rows = int(last) if last else 0
+    ext.declared_rows = _declared_rows(data)
     row = col = 0  # where the next cell without a reference goes
     for closing, name, attrs in (m.group(1, 2, 3) for m in _tokens(data)):
         if not name:

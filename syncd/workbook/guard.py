@@ -197,9 +197,10 @@ def _check_ods(path, zf: zipfile.ZipFile, names: dict[str, zipfile.ZipInfo]) -> 
 
 
 def _scan_parts(path, zf: zipfile.ZipFile, names: dict[str, zipfile.ZipInfo], fmt: str, limits: Limits) -> None:
-    """Inflate every part a reader will parse, once, streaming: proves each inflates to its
-    declared size with a good checksum, that no XML part has a DTD or text before its root, and
-    that no sheet reaches further than the limits allow."""
+    """Inflate every part a reader will parse, streaming: proves each inflates to its declared
+    size with a good checksum, that no XML part has a DTD or text before its root, and that no
+    sheet reaches further than the limits allow. A worksheet the quick scan cannot measure, and an
+    .ods's content.xml, are held whole (within ``max_entry_bytes``) and gone through once more."""
     for key, info in names.items():
         if info.is_dir():
             continue

@@ -115,8 +115,8 @@ def _memo_column(kind: str, values: Sequence[Value], mapper: Mapper = in_order) 
 def warm_column(kind: str, values: Sequence[Value], chunk: int) -> Iterator[int]:
     """Normalise ahead, into the memo ``_memo_column`` reads, the distinct ``values`` it lacks,
     ``chunk`` at a time: yields after each chunk (how many it did), and 0 once it has found them,
-    so a caller with a core to spare does the work in slices it can stop between. Leaves the memo alone when they would not
-    fit in it (the search would empty it and parse everything anyway)."""
+    so a caller with a core to spare does the work in slices it can stop between. Leaves the memo
+    alone when they would not fit in it (the search would empty it and parse everything anyway)."""
     new = [(t, v) for t, distinct in _distinct_by_type(values).items()
            for v in distinct if v not in _memo.get((kind, t), ())]
     if _memo_size() + len(new) > MEMO_LIMIT:
