@@ -16,6 +16,8 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+from syncd.workbook.scanre import rare
+
 #: The last row of an Excel sheet. A dimension ending here is a writer saying "the whole sheet"
 #: (LibreOffice, Gnumeric), not a claim about how many rows there are.
 EXCEL_LAST_ROW = 1_048_576
@@ -23,15 +25,15 @@ EXCEL_LAST_ROW = 1_048_576
 # What the quick scan looks for in one pass, all starting at an "r": a reference with two or more
 # column letters (past Z) or a row of six digits or more (past 99,999), or an "r" attribute written
 # in a form the quick scan does not measure (single quotes, or spaces around "=").
-_QUICK = re.compile(rb"""r(?:="([A-Za-z]{2,}[0-9]*|[A-Za-z]?[0-9]{6,})"|\s+=|=[\s'])""")
+_QUICK = rare(rb"""r(?:="([A-Za-z]{2,}[0-9]*|[A-Za-z]?[0-9]{6,})"|[ \t\n\r\f\v]+=|=[ \t\n\r\f\v'])""")
 _REF = re.compile(rb"([A-Za-z]*)([0-9]+)")
 _DIMENSION = re.compile(rb'<(?:\w+:)?dimension\s+ref="[A-Z]*([0-9]*)(?::[A-Z]*([0-9]*))?"')
 # A cell tag whose first attribute is not its reference. XML allows any whitespace after the name:
 # "<c\n>" is a cell too, and a reader places it.
-_CELL_WITHOUT_R = re.compile(rb'<c(?:[>/\t\n\r]| (?!r="))')
+_CELL_WITHOUT_R = rare(rb'<c(?:[>/\t\n\r]| (?:[^r]|r[^=]|r=[^"]|r=$|r$|$))')
 # Where ":c" or ":row" occurs, tags may be namespace-prefixed ("<x:c"). One search for both: it
 # runs four times faster than looking for each (text holds colons; tags of a usual sheet never).
-_MAY_BE_PREFIXED = re.compile(rb":(?:c|row)")
+_MAY_BE_PREFIXED = rare(rb":(?:c|row)")
 _PREFIXED_TAG = re.compile(rb"<[\w.-]+:(?:c|row)[\s/>]")
 # The precise scan goes through the part as the reader's XML parser does, front to back: from one
 # construct it cares about (``_START``: a comment, CDATA, a processing instruction, a row's start
