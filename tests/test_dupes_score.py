@@ -253,3 +253,19 @@ def test_equal_values_of_different_types_are_normalised_apart(monkeypatch):
         expected = [normalise_value("number", v) for v in column]
         assert score._memo_column("number", column) == expected
         assert score._memo_column("number", column) == expected  # and again, from the memo
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 50), st.integers(0, 50), st.integers(0, 9)), max_size=60),
+       st.booleans())
+def test_the_postings_order_is_numpy_lexsort_s_whether_or_not_its_one_key_fits(rows, huge):
+    """Blocking sorts its postings by one combined key where it fits in 63 bits, else by lexsort:
+    both must give lexsort's stable order, or the candidate pairs (and so the clusters) would move."""
+    import numpy as np
+
+    from syncd.merge.dupes.blocking import _order_by
+
+    first, second, third = (np.array([r[k] for r in rows], dtype=np.int64) for k in range(3))
+    span = 2**40 if huge else 51  # 2**40 * 2**40 cannot fit: the lexsort path
+    assert _order_by(first, second, third, span, span).tolist() == np.lexsort((third, second, first)).tolist()
+    assert _order_by(first, second, None, span, 1).tolist() == np.lexsort((second, first)).tolist()
