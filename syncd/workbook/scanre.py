@@ -22,6 +22,8 @@ try:
     import re2
 except ImportError:  # pragma: no cover - google-re2 is a dependency; re gives the same results
     re2 = None
+if re2 is not None and not hasattr(re2, "Options"):  # pragma: no cover - another package's "re2" module
+    re2 = None
 
 #: The patterns compiled here, for the test that runs each through both engines.
 PATTERNS: list[bytes] = []
