@@ -462,6 +462,17 @@ def test_a_canonical_syncd_wrote_itself_is_scanned_without_checking_its_shape(tm
     _, judged = template_module.open_template(path, "Tasks", (), None)
     assert checked == [1]  # a file anyone may have saved is checked
     assert trusted == judged and trusted.row_dims[3][0] == 33 and trusted.rows["r2"] == 3
+    # given the ids of the table the file was written from, its rows' ids are not read again
+    scanned = []
+    real_ids = template_module.scan.scan_ids
+    monkeypatch.setattr(template_module.scan, "scan_ids",
+                        lambda xml, start, end, *a: scanned.append(xml.count(b"<row ", start, end)) or real_ids(xml, start, end, *a))
+    ids = doc_of().table.row_ids
+    _, given = template_module.open_template(path, "Tasks", (), digest, ids)
+    assert given == judged and scanned == [1]  # the header row only
+    # a file that is not the one written from them is read as it is, whatever ids are given
+    _, other = template_module.open_template(path, "Tasks", (), None, tuple(reversed(ids)))
+    assert other == judged
 
 
 def test_a_canonical_saved_by_an_unusual_program_still_keeps_its_formatting(tmp_path):

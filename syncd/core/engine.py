@@ -266,7 +266,8 @@ class _Pass:
 
             def meanwhile() -> None:
                 sheets = extra_sheet_titles(duplicates=True)
-                self._opened = open_ahead_of_write(self.t.canonical, self.t.sheet or "Tasks", sheets, self._own_hash)
+                self._opened = open_ahead_of_write(self.t.canonical, self.t.sheet or "Tasks", sheets, self._own_hash,
+                                                   latest.table.row_ids if latest else None)
                 # the table as the journal stores it, for when no row is merged as a duplicate
                 self._encoded = (state.table, codec.encode_table(state.table))
                 # and its rows as the write renders them, with no note yet (see workbook.ahead)
