@@ -469,7 +469,11 @@ def test_a_canonical_syncd_wrote_itself_is_scanned_without_checking_its_shape(tm
                         lambda xml, start, end, *a: scanned.append(xml.count(b"<row ", start, end)) or real_ids(xml, start, end, *a))
     ids = doc_of().table.row_ids
     _, given = template_module.open_template(path, "Tasks", (), digest, ids)
-    assert given == judged and scanned == [1]  # the header row only
+    assert given == judged and scanned == [1, 1]  # the last row and the header row only
+    # ids that are not those of the rows written (another table, another sheet) are found out
+    _, wrong = template_module.open_template(path, "Tasks", (), digest, tuple(reversed(ids)))
+    _, fewer = template_module.open_template(path, "Tasks", (), digest, ids[:-1])
+    assert wrong == judged and fewer == judged
     # a file that is not the one written from them is read as it is, whatever ids are given
     _, other = template_module.open_template(path, "Tasks", (), None, tuple(reversed(ids)))
     assert other == judged
