@@ -12,7 +12,7 @@ import html
 import posixpath
 import re
 import zipfile
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 import defusedxml.ElementTree as SafeET
 from openpyxl.utils import get_column_letter
@@ -147,4 +147,23 @@ def scan_ids(xml: bytes, start: int, end: int, id_col: int, strings: Callable[[i
             text = html.unescape(value.group(1).decode("utf-8", "replace")) if value else ""
         if text.strip():
             ids[int(row)] = text.strip()
+    return ids
+
+
+def ids_as_written(xml: bytes, start: int, end: int, id_col: int, strings: Callable[[int], str],
+                   written_ids: Sequence[str | None]) -> dict[int, str] | None:
+    """Row -> id of a data sheet syncd wrote from a table with ``written_ids``, its row k at sheet
+    row k + 2, without going through its rows; ``None`` when the sheet does not look like that one
+    (another sheet, rows below the table): its last row's number, or that row's id, is not the
+    table's last. Only the header row and the last row are read."""
+    last = xml.rfind(b"<row ", start, end)
+    at = ROW.match(xml, last, end) if last >= 0 else None
+    if at is None or int(at.group(1)) != len(written_ids) + 1:
+        return None
+    wanted = {len(written_ids) + 1: written_ids[-1]} if written_ids[-1] else {}
+    if scan_ids(xml, last, end, id_col, strings) != wanted:
+        return None
+    first = FIRST_ROW.match(xml, start, end)
+    ids = scan_ids(xml, start, first.end() if first else start, id_col, strings)
+    ids.update((r, rid) for r, rid in enumerate(written_ids, 2) if rid)
     return ids

@@ -376,7 +376,7 @@ def _scan(ws: Worksheet, xml: bytes, start: int, end: int, strings: Callable[[in
     odd.sort(key=lambda cell: (cell[0], cell[1]))
     old.extent = max([header_extent] + [col(letters) for letters, _, _, _, empty in outside if not empty])
     old.last_row = scan.last_valued_row(xml, start, end)
-    ids = _written(xml, start, end, old.id_col, strings, written_ids) if old.id_col and written_ids else None
+    ids = scan.ids_as_written(xml, start, end, old.id_col, strings, written_ids) if old.id_col and written_ids else None
     if ids is None:
         ids = scan.scan_ids(xml, start, end, old.id_col, strings) if old.id_col else {}
     _set_ids(old, ids)
@@ -392,24 +392,6 @@ def _scan(ws: Worksheet, xml: bytes, start: int, end: int, strings: Callable[[in
                                    int(a.get("outlineLevel", 0) or 0), a.get("collapsed") in ("1", "true"))
     _read_notes(ws, old, ids, highlighted)
     return old
-
-
-def _written(xml: bytes, start: int, end: int, id_col: int, strings: Callable[[int], str],
-             written_ids: Sequence[str | None]) -> dict[int, str] | None:
-    """Row -> id of a data sheet syncd wrote from a table with ``written_ids``, its row k at sheet
-    row k + 2, without going through its rows; ``None`` when the sheet does not look like that one
-    (another sheet, rows below the table): its last row's number, or that row's id, is not the
-    table's last. Only the header row and the last row are read."""
-    last = xml.rfind(b"<row ", start, end)
-    at = scan.ROW.match(xml, last, end) if last >= 0 else None
-    if at is None or int(at.group(1)) != len(written_ids) + 1:
-        return None
-    if scan.scan_ids(xml, last, end, id_col, strings) != ({len(written_ids) + 1: written_ids[-1]} if written_ids[-1] else {}):
-        return None
-    first = scan.FIRST_ROW.match(xml, start, end)
-    ids = scan.scan_ids(xml, start, first.end() if first else start, id_col, strings)
-    ids.update((r, rid) for r, rid in enumerate(written_ids, 2) if rid)
-    return ids
 
 
 def _check_shape(xml: bytes, start: int, end: int) -> None:
