@@ -15,6 +15,8 @@ import zipfile
 from pathlib import Path
 from typing import Iterable, Sequence
 
+from openpyxl.utils import get_column_letter
+
 ID_COLUMN = "syncd id"  # syncd.model.ROW_ID_COLUMN, spelled out: this module writes files, not tables
 
 _CONTENT_TYPES = (
@@ -85,15 +87,7 @@ _XL_EPOCH = dt.date(1899, 12, 30)
 _HIDDEN = ' state="hidden"'
 
 
-def _letters(n: int) -> str:
-    out = ""
-    while n:
-        n, rem = divmod(n - 1, 26)
-        out = chr(65 + rem) + out
-    return out
-
-
-_LETTERS = [""] + [_letters(n) for n in range(1, 200)]
+_LETTERS = [""] + [get_column_letter(n) for n in range(1, 200)]
 
 
 def _esc(text: str) -> str:

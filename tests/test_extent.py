@@ -19,6 +19,7 @@ import pytest
 import python_calamine
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from openpyxl.utils import get_column_letter
 
 from syncd.workbook.extent import XlsxSheetScan, xlsx_sheet_extent
 
@@ -88,17 +89,9 @@ def guard_in_child(path) -> str:
     return done.stdout.strip()
 
 
-def letters(n: int) -> str:
-    s = ""
-    while n:
-        n, r = divmod(n - 1, 26)
-        s = chr(65 + r) + s
-    return s
-
-
 @st.composite
 def reference(draw) -> str:
-    col = letters(draw(st.integers(1, 800)))
+    col = get_column_letter(draw(st.integers(1, 800)))
     if draw(st.booleans()):
         col = col.lower()
     row = str(draw(st.integers(1, 6000)))

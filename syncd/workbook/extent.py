@@ -29,7 +29,9 @@ _QUICK = rare(rb"""r(?:="([A-Za-z]{2,}[0-9]*|[A-Za-z]?[0-9]{6,})"|[ \t\n\r\f\v]+
 _REF = re.compile(rb"([A-Za-z]*)([0-9]+)")
 _DIMENSION = re.compile(rb'<(?:\w+:)?dimension\s+ref="[A-Z]*([0-9]*)(?::[A-Z]*([0-9]*))?"')
 # A cell tag whose first attribute is not its reference. XML allows any whitespace after the name:
-# "<c\n>" is a cell too, and a reader places it.
+# "<c\n>" is a cell too, and a reader places it. Spelled without a lookahead, which RE2 lacks: after
+# "<c " anything but 'r="', or the part's end (a part cut inside the tag counts as unsure, as the
+# lookahead had it).
 _CELL_WITHOUT_R = rare(rb'<c(?:[>/\t\n\r]| (?:[^r]|r[^=]|r=[^"]|r=$|r$|$))')
 # Where ":c" or ":row" occurs, tags may be namespace-prefixed ("<x:c"). One search for both: it
 # runs four times faster than looking for each (text holds colons; tags of a usual sheet never).

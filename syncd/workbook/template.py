@@ -76,7 +76,8 @@ def open_template(
     fresh. Macros and external links are never loaded. ``trusted_digest`` is the SHA-256 (hex) of
     a file syncd itself wrote: a template with exactly those bytes is not judged again.
     ``written_ids``: the row ids of the table that file was written from, in order; the data rows'
-    ids are then taken from them, not read from its XML (0.2 s on 100,000 rows).
+    ids are then taken from them, not read from its XML, once the sheet's last row shows it is that
+    table's (opening workload 2's canonical: 0.78-0.87 -> 0.65-0.69 s).
     """
     if not os.path.exists(path):
         return None  # the first write: nothing to keep yet
