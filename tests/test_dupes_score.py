@@ -269,3 +269,31 @@ def test_the_postings_order_is_numpy_lexsort_s_whether_or_not_its_one_key_fits(r
     span = 2**40 if huge else 51  # 2**40 * 2**40 cannot fit: the lexsort path
     assert _order_by(first, second, third, span, span).tolist() == np.lexsort((third, second, first)).tolist()
     assert _order_by(first, second, None, span, 1).tolist() == np.lexsort((second, first)).tolist()
+
+
+@pytest.mark.parametrize("left, right", [(40, 300), (900, 1_400), (300, 2_500)])  # all against all, word index
+def test_pairs_across_two_stacked_tables_are_the_full_search_s_pairs_across(left, right):
+    """The merge matches the tasks one copy added with those others added by comparing only rows of
+    one side with the other's (a third of the work): it must find every such pair the search over
+    both tables together finds, and no other."""
+    import random
+
+    import numpy as np
+
+    from syncd.merge.dupes import prepare
+    from syncd.merge.dupes.blocking import candidate_pairs
+
+    rng = random.Random(left)
+    words = ["draft", "review", "newsletter", "launch", "venue", "invoice", "Acme", "Q3", "Berlin", "ads",
+             "spring", "sale", "press", "kit", "Polish", "book", "budget", "meeting", "2026", "v2"]
+    titles = [" ".join(rng.sample(words, rng.randint(2, 6))) for _ in range(left + right)]
+    for k in range(0, left, 7):  # retyped across the two sides
+        titles[left + rng.randrange(right)] = titles[k].replace("a", "e", 1) + " (copy)"
+    emails = [f"p{rng.randrange(60)}@x.org" if rng.random() < 0.3 else None for _ in titles]
+    table = Table.from_lists(["Task", "E-mail"], [[t, e] for t, e in zip(titles, emails)])
+    prep = prepare(table, DupeSettings())
+    everything = candidate_pairs(prep, 50.0)
+    across = everything[(everything[:, 0] < left) & (everything[:, 1] >= left)]
+    got = candidate_pairs(prep, 50.0, across=left)
+    assert len(across) > 0
+    assert np.array_equal(got, across)

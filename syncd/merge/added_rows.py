@@ -9,6 +9,7 @@ a row another copy already added is the same task, to be filled in, not a second
 from __future__ import annotations
 
 import bisect
+from itertools import filterfalse
 from dataclasses import replace
 
 from syncd.merge.dupes import match_duplicates
@@ -31,16 +32,13 @@ class AddedRows:
         # out whose task the canonical no longer has (another copy deleted it) or that come back
         ids = list(map(self.base_ids.__getitem__, diff.base_of_row.values()))
         rid_of_row = dict(zip(diff.base_of_row, ids))
-        gone = set(ids).difference(self.rows.keys())
+        gone = set(filterfalse(self.rows.__contains__, ids))  # few: filtered in C, no set of all
         if revived:
             gone |= revived.intersection(ids)
-        if gone:
-            row_of_id = dict(zip(ids, diff.base_of_row))  # base ids are unique, and so the rows
-            for rid in gone:
-                del rid_of_row[row_of_id[rid]]
-        revived_at: dict[int, str] = {}
-        if revived:
-            revived_at = {r: self.base_ids[b] for r, b in diff.base_of_row.items() if self.base_ids[b] in revived}
+        row_of_id = dict(zip(ids, diff.base_of_row)) if gone or revived else {}  # base ids are unique
+        for rid in gone:
+            del rid_of_row[row_of_id[rid]]
+        revived_at = {row_of_id[rid]: rid for rid in revived if rid in row_of_id}
         # Only added and revived rows need placing: each goes after the nearest row above it in
         # the copy (one the canonical has, or one placed just before), else before the nearest
         # row below it. Rows the canonical has are found by bisection, not by walking every row.

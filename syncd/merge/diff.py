@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from itertools import chain, compress
+from itertools import chain, compress, filterfalse
 from operator import is_not, itemgetter
 
 from syncd.merge.align import Alignment, align_tables
@@ -97,8 +97,9 @@ def compute_diff(base: Table, copy: Table, options: MergeOptions) -> RevisionDif
     for bi, cj in _rows_that_differ(base, copy, alignment):
         base_row, copy_row = base.rows[bi], copy.rows[cj]
         for bc, cc in alignment.columns:
-            if not same(base_row[bc], copy_row[cc]):
-                edits.append(Edit(bi, bc, copy_row[cc]))
+            x, y = base_row[bc], copy_row[cc]
+            if x is not y and not same(x, y):  # the very object (texts read are interned): no call
+                edits.append(Edit(bi, bc, y))
     matched_base_rows = set(map(_FIRST, alignment.rows))
     matched_base_cols = {i for i, _ in alignment.columns}
     return RevisionDiff(
@@ -106,8 +107,8 @@ def compute_diff(base: Table, copy: Table, options: MergeOptions) -> RevisionDif
         edits=tuple(edits),
         base_of_row=base_of_row,
         base_of_col=base_of_col,
-        added_rows=tuple(j for j in range(len(copy)) if j not in base_of_row),
-        deleted_rows=tuple(i for i in range(len(base)) if i not in matched_base_rows),
+        added_rows=tuple(filterfalse(base_of_row.__contains__, range(len(copy)))),
+        deleted_rows=tuple(filterfalse(matched_base_rows.__contains__, range(len(base)))),
         added_columns=tuple(j for j in range(copy.width) if j not in base_of_col),
         removed_columns=tuple(i for i in range(base.width) if i not in matched_base_cols),
     )

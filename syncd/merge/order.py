@@ -13,6 +13,7 @@ else before the nearest later one, else at the end.
 from __future__ import annotations
 
 from collections import defaultdict
+from itertools import compress
 from typing import Hashable, Iterable, Mapping, Sequence, TypeVar
 
 import numpy as np
@@ -96,12 +97,15 @@ class RowPlacement:
         anchors = self._after.keys() | self._before.keys()
         # Explicit stack instead of recursion: a copy adding 10,000 rows in a row chains them.
         stack: list[tuple[Hashable, bool]] = []
-        for top in rows:
-            if top not in anchors:
-                out.append(top)  # most rows have nothing placed around them
-                continue
-            stack.append((top, False))
+        done = 0
+        # most rows have nothing placed around them: the few that do are found in C, and the
+        # rows between them copied in slices
+        for k in compress(range(len(rows)), map(anchors.__contains__, rows)):
+            out.extend(rows[done:k])
+            stack.append((rows[k], False))
             self._expand(stack, out)
+            done = k + 1
+        out.extend(rows[done:])
         return out
 
     def _expand(self, stack: list[tuple[Hashable, bool]], out: list) -> None:

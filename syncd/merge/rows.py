@@ -153,8 +153,8 @@ def match_rows(a: Table, b: Table, col_pairs: Sequence[tuple[int, int]],
         if len(free_a) == len(a) and len(free_b) == len(b):
             # Nothing taken yet and every stage pairs one-to-one: take them all at once.
             pairs.extend(found)
-            free_a.difference_update([i for i, _ in found])
-            free_b.difference_update([j for _, j in found])
+            free_a.difference_update(map(itemgetter(0), found))
+            free_b.difference_update(map(itemgetter(1), found))
             return
         for i, j in found:
             if i in free_a and j in free_b:

@@ -32,6 +32,7 @@ from syncd.merge.added_rows import AddedRows
 from syncd.merge.align import align_columns
 from syncd.merge.diff import compute_diff
 from syncd.merge.ids import new_row_id
+from syncd.merge.memo import remembered
 from syncd.merge.order import RowPlacement, merge_column_order, place_after_neighbours
 from syncd.merge.plan import (
     ArchivedRow, CellChange, MergeOptions, MergeResult, Provenance, Revision, State,
@@ -41,9 +42,21 @@ from syncd.merge.fuzzy import detect_title
 from syncd.model import Table, Value
 
 
+@remembered
+def _own_ids(ids: tuple[str | None, ...]) -> bool:
+    """Whether every row has an id of its own (remembered: a sync's copies share one base)."""
+    return None not in ids and len(set(ids)) == len(ids)
+
+
+@remembered
+def _row_of_id(ids: tuple[str, ...]) -> dict[str, int]:
+    """Each id's row (the ids are unique); read only: it is remembered for the next copy."""
+    return dict(zip(ids, range(len(ids))))
+
+
 def _with_ids(base: Table, taken: set[str]) -> tuple[str, ...]:
     """The base's row ids, with fresh ones where a row has none or repeats an earlier id."""
-    if None not in base.row_ids and len(set(base.row_ids)) == len(base.row_ids):
+    if _own_ids(base.row_ids):
         return tuple(base.row_ids)  # a generation syncd stored: every row has its own id
     ids, seen = [], set()
     for n, (rid, row) in enumerate(zip(base.row_ids, base.rows)):
@@ -59,7 +72,10 @@ class _Merge(AddedRows):
 
     def __init__(self, base: Table, state: State, revision: Revision, options: MergeOptions):
         table = state.table
-        if len(set(table.row_ids)) != len(table.row_ids):
+        # one set of the state's ids, for the check and then for the ids taken (100,000 rows: a
+        # set costs a few milliseconds, and it was made three times a merge)
+        state_ids = set(table.row_ids)
+        if len(state_ids) != len(table.row_ids):
             raise ValueError("the state has two rows with the same row id")
         self.base, self.rev, self.options = base, revision, options
         self.state_table = table
@@ -69,9 +85,10 @@ class _Merge(AddedRows):
         self.rows: dict[str, list[Value] | tuple[Value, ...]] = dict(zip(table.row_ids, table.rows))
         self.row_order: list[str] = list(table.row_ids)
         self.prov: dict[tuple[str, str], Provenance] = dict(state.provenance)
-        self.base_ids = _with_ids(base, set(self.rows))
+        self.base_ids = _with_ids(base, state_ids)
         self.base_id_set = set(self.base_ids)
-        self.taken: set[str] = set(self.rows) | self.base_id_set
+        state_ids |= self.base_id_set
+        self.taken: set[str] = state_ids
         self.changes: list[CellChange] = []
         self.conflicts: list = []
         self.archived: list[ArchivedRow] = []
@@ -108,7 +125,7 @@ class _Merge(AddedRows):
         if self._base_row_of is None:
             tok = self.title_tok
             self._title_col = next((i for i, t in self._state_cols if t == tok), None)
-            self._base_row_of = dict(zip(self.base_ids, range(len(self.base_ids))))
+            self._base_row_of = _row_of_id(self.base_ids)
         b = self._base_row_of.get(rid)
         if b is None or self._title_col is None:
             return ""
@@ -290,7 +307,7 @@ class _Merge(AddedRows):
         """Rows deleted from the canonical since, but edited in the copy: back, with the edits."""
         if not revived:
             return
-        row_of_id = dict(zip(self.base_ids, range(len(self.base_ids))))
+        row_of_id = _row_of_id(self.base_ids)
         for rid in revived:
             b = row_of_id[rid]
             values: list[Value] = [None] * len(self.names)
@@ -341,7 +358,7 @@ class _Merge(AddedRows):
         left = {j: [self.tok_of_rev[k] for k in range(j - 1, -1, -1) if k in self.tok_of_rev]
                 for j, _ in rev_cols}
         order = place_after_neighbours(order, [(t, left[j]) for j, t in rev_cols])
-        row_order = self.placement.layout([rid for rid in self.row_order if rid in self.rows])
+        row_order = self.placement.layout(list(filter(self.rows.__contains__, self.row_order)))
         names = tuple(self.names[t] for t in order)
         table = Table(names, _rows_in_order(self.rows, row_order, order), tuple(row_order))
         name_set = set(names)

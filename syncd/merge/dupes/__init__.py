@@ -215,9 +215,7 @@ def match_duplicates(a: Table, b: Table, *, title: str | None = None, key: str |
             at_key = None
     n = len(a)
     scored = []
-    for i, j in candidate_pairs(prep, prefilter(prep, threshold)).tolist():
-        if i >= n or j < n:
-            continue  # both from the same side
+    for i, j in candidate_pairs(prep, prefilter(prep, threshold), across=n).tolist():
         if at_key is not None and not is_empty(both.rows[i][at_key]) and not is_empty(both.rows[j][at_key]):
             continue
         p = prep.score(i, j)

@@ -52,12 +52,23 @@ def _fits(sig: Signatures, pairs: np.ndarray) -> np.ndarray:
     return pairs[compatible(sig, pairs[:, 0], pairs[:, 1])] if len(pairs) else pairs
 
 
-def _full(keys: list[str], cutoff: float, sig: Signatures, focus: np.ndarray | None = None) -> np.ndarray:
+def _full(keys: list[str], cutoff: float, sig: Signatures, focus: np.ndarray | None = None,
+          across: int | None = None) -> np.ndarray:
     n = len(keys)
     if n < 2:
         return np.empty((0, 2), dtype=np.int64)
     out = []
     step = 1000  # rows per slab keeps the score matrix at a few megabytes
+    if across is not None:
+        # only the first rows against the others (two tables stacked): a third of the comparisons
+        # when one holds a fifth of the rows, and none of the pairs that would be thrown away
+        for start in range(0, across, step):
+            stop = min(start + step, across)
+            block = process.cdist(keys[start:stop], keys[across:], scorer=fuzz.ratio, processor=None,
+                                  score_cutoff=cutoff, dtype=np.uint8, workers=-1)
+            i, j = np.nonzero(block)
+            out.append(_fits(sig, _focused(np.stack([i + start, j + across], axis=1).astype(np.int64), focus)))
+        return np.concatenate(out) if out else np.empty((0, 2), dtype=np.int64)
     if focus is not None:
         # only the rows in focus against all: a sync after a handful of edits compares a handful
         rows = np.flatnonzero(focus)
@@ -153,21 +164,26 @@ def _exact_blocks(prep: Prepared) -> list[np.ndarray]:
 
 
 def candidate_pairs(prep: Prepared, cutoff: float = PREFILTER, sig: Signatures | None = None,
-                    focus: np.ndarray | None = None) -> np.ndarray:
+                    focus: np.ndarray | None = None, across: int | None = None) -> np.ndarray:
     """Distinct ``(i, j)`` row pairs, ``i < j``, worth scoring (an ``(m, 2)`` int64 array); none that a
     guard rules out (``sig``: the rows' guard signatures, computed when not given). With ``focus`` (a
-    boolean per row), only pairs with at least one row in focus."""
+    boolean per row), only pairs with at least one row in focus; with ``across``, only pairs with
+    ``i < across <= j`` (two tables stacked, the first ``across`` rows one table's)."""
     n = len(prep.table)
     sig = sig if sig is not None else signatures(prep.main)
     keys = [prep.main_key(i) for i in range(n)]
     exact = [_fits(sig, _focused(p, focus)) for p in _exact_blocks(prep)]
+    if across is not None:
+        exact = [p[(p[:, 0] < across) != (p[:, 1] < across)] for p in exact]
     if n <= FULL_LIMIT:
-        found = _full(keys, cutoff, sig, focus)
+        found = _full(keys, cutoff, sig, focus, across)
         blocks = [found] + exact
         pairs = np.concatenate(blocks) if blocks else np.empty((0, 2), dtype=np.int64)
         return _unique(pairs, n)
     blocks = _word_blocks(prep, keys, sig, focus)
     pairs = _unique(np.concatenate(blocks), n) if blocks else np.empty((0, 2), dtype=np.int64)
+    if across is not None:
+        pairs = pairs[(pairs[:, 0] < across) & (pairs[:, 1] >= across)]
     if len(pairs):
         a = [keys[i] for i in pairs[:, 0].tolist()]  # plain ints: indexing with numpy scalars is slow
         b = [keys[j] for j in pairs[:, 1].tolist()]
