@@ -37,11 +37,21 @@ def looks_like_key_name(name: str) -> bool:
 
 
 @remembered
-def _unique_keys(table: Table, col: int) -> bool:
+def _stripped_text(table: Table, col: int) -> list[str] | None:
+    """Column ``col``'s values stripped, when it holds text only (the usual key column); else
+    ``None``. Read only: it is remembered, for both questions asked of a key column below."""
     values = list(map(itemgetter(col), table.rows))
-    if values and set(map(type, values)) == {str}:  # the usual key column, checked in bulk
-        stripped = set(map(str.strip, values))
-        return len(stripped) == len(values) and "" not in stripped
+    if not values or set(map(type, values)) != {str}:
+        return None
+    return list(map(str.strip, values))
+
+
+@remembered
+def _unique_keys(table: Table, col: int) -> bool:
+    stripped = _stripped_text(table, col)
+    if stripped is not None:  # the usual key column, checked in bulk
+        distinct = set(stripped)
+        return len(distinct) == len(stripped) and "" not in distinct
     seen = set()
     for row in table.rows:
         v = row[col]
@@ -61,11 +71,11 @@ def _text_keys(table: Table, col: int) -> dict[str, int] | None:
     its stripped text, so pairing by this index pairs as the general stage does, with the base's
     side made once per sync, not once per copy (for copies without row ids: 0.2 s a copy on
     100,000 rows). Read only: it is remembered."""
-    values = list(map(itemgetter(col), table.rows))
-    if not values or set(map(type, values)) != {str}:
+    stripped = _stripped_text(table, col)
+    if stripped is None:
         return None
-    index = dict(zip(map(str.strip, values), range(len(values))))
-    return index if len(index) == len(values) and "" not in index else None
+    index = dict(zip(stripped, range(len(stripped))))
+    return index if len(index) == len(stripped) and "" not in index else None
 
 
 def detect_key(a: Table, b: Table, col_pairs: Sequence[tuple[int, int]],
@@ -176,9 +186,13 @@ def match_rows(a: Table, b: Table, col_pairs: Sequence[tuple[int, int]],
             index_b = _text_keys(b, kb) if index_a is not None else None
     if index_a is not None and index_b is not None:
         # every row on both sides has a key of its own: rows pair by it (``take`` skips the rows
-        # ids paired), or are other tasks
-        partner = index_b.get
-        take([(i, j) for k, i in index_a.items() if (j := partner(k)) is not None])
+        # ids paired), or are other tasks; the pairs found in C
+        partners = list(map(index_b.get, index_a))
+        found = list(compress(zip(index_a.values(), partners), map(is_not, partners, repeat(None))))
+        if len(free_a) == len(a) and len(free_b) == len(b):
+            pairs.extend(found)  # nothing taken yet, and nothing is left free after: no sets to update
+        else:
+            take(found)
         free_a.clear()
         free_b.clear()
     elif key is not None:
