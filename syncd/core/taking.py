@@ -21,6 +21,7 @@ from syncd.core.report import CopyReport
 from syncd.merge import (
     MergeOptions, MergeResult, Revision, State, initial_state, merge, pick_base, title_of_table,
 )
+from syncd.merge.rows import first_rows
 from syncd.model import Table
 
 #: how many recent generations a copy with no known base is compared against
@@ -29,9 +30,8 @@ BASE_CANDIDATES = 10
 
 def dedupe_ids(table: Table) -> Table:
     """A row copy-pasted in Excel carries its hidden id along; only its first occurrence keeps it."""
-    named = set(table.row_ids)
-    named.discard(None)
-    if len(named) == len(table.row_ids) - table.row_ids.count(None):
+    # the ids' first rows, which pairing the copy's rows by id asks for again (remembered)
+    if len(first_rows(table.row_ids)) == len(table.row_ids) - table.row_ids.count(None):
         return table  # every id once: the usual case, told without a Python loop
     seen: set[str] = set()
     ids: list[str | None] = []

@@ -9,11 +9,11 @@ a row another copy already added is the same task, to be filled in, not a second
 from __future__ import annotations
 
 import bisect
-from itertools import filterfalse
 from dataclasses import replace
+from itertools import filterfalse
 
 from syncd.merge.dupes import match_duplicates
-from syncd.merge.ids import new_row_id
+from syncd.merge.ids import new_row_id, row_of_id
 from syncd.merge.rows import match_rows
 from syncd.merge.values import is_empty
 from syncd.model import Table, Value
@@ -28,28 +28,33 @@ class AddedRows:
         cols = sorted(self.tok_of_rev.items())
         added = [r for r in diff.added_rows if any(not is_empty(rev.rows[r][j]) for j, _ in cols)]
         matched = self.match_added(added, cols)
-        # each copy row the canonical has, by its id; built whole in C, then the few rows taken
-        # out whose task the canonical no longer has (another copy deleted it) or that come back
-        ids = list(map(self.base_ids.__getitem__, diff.base_of_row.values()))
-        rid_of_row = dict(zip(diff.base_of_row, ids))
+        # The copy rows the canonical has: every row matched to a base row, but the few whose task
+        # the canonical no longer has (another copy deleted it) or that come back. Found in C, in
+        # order; a row's id is looked up only for the rows next to an added one.
+        base_of_row, base_ids = diff.base_of_row, self.base_ids
+        ids = list(map(base_ids.__getitem__, base_of_row.values()))
         gone = set(filterfalse(self.rows.__contains__, ids))  # few: filtered in C, no set of all
         if revived:
             gone |= revived.intersection(ids)
-        row_of_id = dict(zip(ids, diff.base_of_row)) if gone or revived else {}  # base ids are unique
-        for rid in gone:
-            del rid_of_row[row_of_id[rid]]
-        revived_at = {row_of_id[rid]: rid for rid in revived if rid in row_of_id}
+        copy_row = _copy_rows(diff.alignment.rows, row_of_id(base_ids))
+        revived_at = {copy_row(rid): rid for rid in revived if copy_row(rid) is not None}
+        left_out = set(diff.added_rows)
+        left_out.update(map(copy_row, gone))
+        known = list(filterfalse(left_out.__contains__, range(len(rev))))
+
+        def rid_of_row(r: int) -> str:
+            return base_ids[base_of_row[r]]
+
         # Only added and revived rows need placing: each goes after the nearest row above it in
         # the copy (one the canonical has, or one placed just before), else before the nearest
         # row below it. Rows the canonical has are found by bisection, not by walking every row.
-        known = sorted(rid_of_row)
         last_placed: tuple[int, str] | None = None
         for r in sorted(set(added) | revived_at.keys()):
             k = bisect.bisect_left(known, r)
-            above = rid_of_row[known[k - 1]] if k > 0 else None
+            above = rid_of_row(known[k - 1]) if k > 0 else None
             if last_placed is not None and (k == 0 or known[k - 1] < last_placed[0]):
                 above = last_placed[1]
-            below = rid_of_row[known[k]] if k < len(known) else None
+            below = rid_of_row(known[k]) if k < len(known) else None
             rid = revived_at.get(r)
             if rid is not None:
                 self.place(rid, above, below)
@@ -116,3 +121,18 @@ class AddedRows:
             self.placement.before(nxt, rid)
         else:
             self.placement.at_end(rid)
+
+
+def _copy_rows(pairs: tuple[tuple[int, int], ...], base_row: dict[str, int]):
+    """The copy row paired with a base row's id (``None``: not paired), looked up by bisection in
+    the alignment's ``(base row, copy row)`` pairs, which are sorted by base row: the few ids
+    asked about need no index of all 100,000 pairs."""
+
+    def copy_row(rid: str) -> int | None:
+        b = base_row.get(rid)
+        if b is None:
+            return None
+        k = bisect.bisect_left(pairs, (b,))
+        return pairs[k][1] if k < len(pairs) and pairs[k][0] == b else None
+
+    return copy_row

@@ -107,7 +107,7 @@ def _pair_by(keys_a: dict, keys_b: dict) -> list[tuple[int, int]]:
 
 def id_pairs(a: Table, b: Table) -> list[tuple[int, int]]:
     """Rows paired by row id alone (a duplicated id counts for its first row only)."""
-    first_a, first_b = _first_rows(a.row_ids), _first_rows(b.row_ids)
+    first_a, first_b = first_rows(a.row_ids), first_rows(b.row_ids)
     if len(first_a) == len(a.row_ids):  # every row of ``a`` has its own id: no first to check
         partners = list(map(first_b.get, a.row_ids))
         # the pairs whose partner is not None, filtered in C (100,000 rows a merge)
@@ -117,9 +117,9 @@ def id_pairs(a: Table, b: Table) -> list[tuple[int, int]]:
 
 
 @remembered
-def _first_rows(ids: tuple[str | None, ...]) -> dict[str, int]:
-    """Each id's first row (read only: it is remembered). Built backwards so that the first
-    occurrence is written last."""
+def first_rows(ids: tuple[str | None, ...]) -> dict[str, int]:
+    """Each id's first row (read only: it is remembered, and asked for again by the merge of the
+    copy whose ids these are). Built backwards so that the first occurrence is written last."""
     first = dict(zip(reversed(ids), range(len(ids) - 1, -1, -1)))
     first.pop(None, None)  # type: ignore[call-overload]
     return first

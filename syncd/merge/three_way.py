@@ -31,7 +31,7 @@ from syncd.merge import conflicts
 from syncd.merge.added_rows import AddedRows
 from syncd.merge.align import align_columns
 from syncd.merge.diff import compute_diff
-from syncd.merge.ids import new_row_id
+from syncd.merge.ids import new_row_id, row_of_id
 from syncd.merge.memo import remembered
 from syncd.merge.order import RowPlacement, merge_column_order, place_after_neighbours
 from syncd.merge.plan import (
@@ -46,12 +46,6 @@ from syncd.model import Table, Value
 def _own_ids(ids: tuple[str | None, ...]) -> bool:
     """Whether every row has an id of its own (remembered: a sync's copies share one base)."""
     return None not in ids and len(set(ids)) == len(ids)
-
-
-@remembered
-def _row_of_id(ids: tuple[str, ...]) -> dict[str, int]:
-    """Each id's row (the ids are unique); read only: it is remembered for the next copy."""
-    return dict(zip(ids, range(len(ids))))
 
 
 def _with_ids(base: Table, taken: set[str]) -> tuple[str, ...]:
@@ -125,7 +119,7 @@ class _Merge(AddedRows):
         if self._base_row_of is None:
             tok = self.title_tok
             self._title_col = next((i for i, t in self._state_cols if t == tok), None)
-            self._base_row_of = _row_of_id(self.base_ids)
+            self._base_row_of = row_of_id(self.base_ids)
         b = self._base_row_of.get(rid)
         if b is None or self._title_col is None:
             return ""
@@ -307,9 +301,9 @@ class _Merge(AddedRows):
         """Rows deleted from the canonical since, but edited in the copy: back, with the edits."""
         if not revived:
             return
-        row_of_id = _row_of_id(self.base_ids)
+        base_row = row_of_id(self.base_ids)
         for rid in revived:
-            b = row_of_id[rid]
+            b = base_row[rid]
             values: list[Value] = [None] * len(self.names)
             for i, t in self.tok_of_base.items():
                 values[t] = self.base.rows[b][i]
