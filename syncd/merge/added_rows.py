@@ -11,6 +11,7 @@ from __future__ import annotations
 import bisect
 from dataclasses import replace
 from itertools import filterfalse
+from typing import Callable
 
 from syncd.merge.dupes import match_duplicates
 from syncd.merge.ids import new_row_id, row_of_id
@@ -37,7 +38,7 @@ class AddedRows:
         if revived:
             gone |= revived.intersection(ids)
         copy_row = _copy_rows(diff.alignment.rows, row_of_id(base_ids))
-        revived_at = {copy_row(rid): rid for rid in revived if copy_row(rid) is not None}
+        revived_at = {r: rid for rid in revived if (r := copy_row(rid)) is not None}
         left_out = set(diff.added_rows)
         left_out.update(map(copy_row, gone))
         known = list(filterfalse(left_out.__contains__, range(len(rev))))
@@ -123,7 +124,7 @@ class AddedRows:
             self.placement.at_end(rid)
 
 
-def _copy_rows(pairs: tuple[tuple[int, int], ...], base_row: dict[str, int]):
+def _copy_rows(pairs: tuple[tuple[int, int], ...], base_row: dict[str, int]) -> Callable[[str], int | None]:
     """The copy row paired with a base row's id (``None``: not paired), looked up by bisection in
     the alignment's ``(base row, copy row)`` pairs, which are sorted by base row: the few ids
     asked about need no index of all 100,000 pairs."""

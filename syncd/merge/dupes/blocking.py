@@ -67,7 +67,8 @@ def _full(keys: list[str], cutoff: float, sig: Signatures, focus: np.ndarray | N
             block = process.cdist(keys[start:stop], keys[across:], scorer=fuzz.ratio, processor=None,
                                   score_cutoff=cutoff, dtype=np.uint8, workers=-1)
             i, j = np.nonzero(block)
-            out.append(_fits(sig, _focused(np.stack([i + start, j + across], axis=1).astype(np.int64), focus)))
+            found = np.stack([i + start, j + across], axis=1).astype(np.int64)
+            out.append(_fits(sig, _focused(found, focus)))
         return np.concatenate(out) if out else np.empty((0, 2), dtype=np.int64)
     if focus is not None:
         # only the rows in focus against all: a sync after a handful of edits compares a handful
