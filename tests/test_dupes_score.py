@@ -306,6 +306,7 @@ def test_pairs_across_two_stacked_tables_are_the_full_search_s_pairs_across(left
 def test_word_frequencies_count_each_title_s_distinct_words_once(texts):
     """The search weighs a word by how many titles hold it, each title counting it once: counted
     from a title's content words and qualifiers, which must together be its distinct words."""
+    import math
     from collections import Counter
 
     from syncd.merge.dupes import prepare
@@ -317,5 +318,4 @@ def test_word_frequencies_count_each_title_s_distinct_words_once(texts):
     titles = [t for t in prep.main if t is not None]
     expected = Counter(w for t in titles for w in set(t.words))
     n = max(len(table), 1)
-    assert prep.idf == pytest.approx({w: __import__("math").log((n + 1) / (c + 0.5)) + 0.5
-                                      for w, c in expected.items()})
+    assert prep.idf == pytest.approx({w: math.log((n + 1) / (c + 0.5)) + 0.5 for w, c in expected.items()})

@@ -14,8 +14,8 @@ from itertools import filterfalse
 from typing import Callable
 
 from syncd.merge.dupes import match_duplicates
-from syncd.merge.ids import new_row_id, row_of_id
-from syncd.merge.rows import match_rows
+from syncd.merge.ids import new_row_id
+from syncd.merge.rows import first_rows, match_rows
 from syncd.merge.values import is_empty
 from syncd.model import Table, Value
 
@@ -37,7 +37,8 @@ class AddedRows:
         gone = set(filterfalse(self.rows.__contains__, ids))  # few: filtered in C, no set of all
         if revived:
             gone |= revived.intersection(ids)
-        copy_row = _copy_rows(diff.alignment.rows, row_of_id(base_ids))
+        # the base's ids are its own (``_with_ids``): each one's first row is its row
+        copy_row = _copy_rows(diff.alignment.rows, first_rows(base_ids))
         revived_at = {r: rid for rid in revived if (r := copy_row(rid)) is not None}
         left_out = set(diff.added_rows)
         left_out.update(map(copy_row, gone))

@@ -11,16 +11,8 @@ import base64
 import hashlib
 from typing import Collection, Sequence
 
-from syncd.merge.memo import remembered
 from syncd.merge.values import value_key
 from syncd.model import Value
-
-
-@remembered
-def row_of_id(ids: tuple[str, ...]) -> dict[str, int]:
-    """Each id's row, for ids that are unique (a base's, with fresh ones given, see
-    ``three_way._with_ids``). Read only: remembered, for every copy merged against that base."""
-    return dict(zip(ids, range(len(ids))))
 
 
 def new_row_id(seed: str, position: int, row: Sequence[Value], taken: Collection[str]) -> str:

@@ -119,8 +119,10 @@ def id_pairs(a: Table, b: Table) -> list[tuple[int, int]]:
 
 @remembered
 def first_rows(ids: tuple[str | None, ...]) -> dict[str, int]:
-    """Each id's first row (read only: it is remembered, and asked for again by the merge of the
-    copy whose ids these are). Built backwards so that the first occurrence is written last."""
+    """Each id's first row: for ids that are all their own (a base's, see ``three_way``), each
+    id's row. Read only: it is remembered, because one sync asks for it again and again (the
+    copy's ids checked, then paired; the base's for every copy merged against it). Built
+    backwards so that the first occurrence is written last."""
     first = dict(zip(reversed(ids), range(len(ids) - 1, -1, -1)))
     first.pop(None, None)  # type: ignore[call-overload]
     return first

@@ -31,26 +31,21 @@ from syncd.merge import conflicts
 from syncd.merge.added_rows import AddedRows
 from syncd.merge.align import align_columns
 from syncd.merge.diff import compute_diff
-from syncd.merge.ids import new_row_id, row_of_id
-from syncd.merge.memo import remembered
+from syncd.merge.ids import new_row_id
 from syncd.merge.order import RowPlacement, merge_column_order, place_after_neighbours
 from syncd.merge.plan import (
     ArchivedRow, CellChange, MergeOptions, MergeResult, Provenance, Revision, State,
 )
+from syncd.merge.rows import first_rows
 from syncd.merge.values import is_empty, normalise_name, same, value_text
 from syncd.merge.fuzzy import detect_title
 from syncd.model import Table, Value
 
 
-@remembered
-def _own_ids(ids: tuple[str | None, ...]) -> bool:
-    """Whether every row has an id of its own (remembered: a sync's copies share one base)."""
-    return None not in ids and len(set(ids)) == len(ids)
-
-
 def _with_ids(base: Table, taken: set[str]) -> tuple[str, ...]:
     """The base's row ids, with fresh ones where a row has none or repeats an earlier id."""
-    if _own_ids(base.row_ids):
+    # each id's first row is the index id pairing uses too, remembered for the sync's copies
+    if None not in base.row_ids and len(first_rows(base.row_ids)) == len(base.row_ids):
         return tuple(base.row_ids)  # a generation syncd stored: every row has its own id
     ids, seen = [], set()
     for n, (rid, row) in enumerate(zip(base.row_ids, base.rows)):
@@ -119,7 +114,7 @@ class _Merge(AddedRows):
         if self._base_row_of is None:
             tok = self.title_tok
             self._title_col = next((i for i, t in self._state_cols if t == tok), None)
-            self._base_row_of = row_of_id(self.base_ids)
+            self._base_row_of = first_rows(self.base_ids)
         b = self._base_row_of.get(rid)
         if b is None or self._title_col is None:
             return ""
@@ -301,7 +296,7 @@ class _Merge(AddedRows):
         """Rows deleted from the canonical since, but edited in the copy: back, with the edits."""
         if not revived:
             return
-        base_row = row_of_id(self.base_ids)
+        base_row = first_rows(self.base_ids)
         for rid in revived:
             b = base_row[rid]
             values: list[Value] = [None] * len(self.names)
